@@ -1,0 +1,48 @@
+"""Vietnamese text normalisation for matching headers, places, vaccines and facilities.
+
+Two levels:
+- ``tidy(s)``: NFC, old tone placement moved to the modern one (hoà → hòa), whitespace
+  collapsed. Safe to show to people.
+- ``fold(s)``: a matching key: tidy, lower case, diacritics removed (đ → d), every run of
+  punctuation or spaces turned into one space. Never shown to people.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+# Old-style ("oà", "uỳ") tone placement → new style ("òa", "ùy"), as NFC strings.
+_OLD_TONES = {
+    "oà": "òa", "oá": "óa", "oả": "ỏa", "oã": "õa", "oạ": "ọa",
+    "oè": "òe", "oé": "óe", "oẻ": "ỏe", "oẽ": "õe", "oẹ": "ọe",
+    "uỳ": "ùy", "uý": "úy", "uỷ": "ủy", "uỹ": "ũy", "uỵ": "ụy",
+}
+_OLD_TONES.update({k.upper(): v.upper() for k, v in list(_OLD_TONES.items())})
+_OLD_TONES.update({k[0].upper() + k[1:]: v[0].upper() + v[1:] for k, v in list(_OLD_TONES.items()) if k.islower()})
+_OLD_RE = re.compile("(" + "|".join(map(re.escape, _OLD_TONES)) + r")(?![a-zA-ZÀ-ỹ])")
+_SPACE_RE = re.compile(r"\s+")
+_NON_ALNUM_RE = re.compile(r"[^0-9a-z]+")
+
+
+@lru_cache(maxsize=65536)
+def tidy(s: str) -> str:
+    """NFC, modern tone placement, single spaces, stripped."""
+    s = unicodedata.normalize("NFC", s)
+    s = s.replace("\u00a0", " ").replace("\u200b", "")
+    s = _OLD_RE.sub(lambda m: _OLD_TONES[m.group(1)], s)
+    return _SPACE_RE.sub(" ", s).strip()
+
+
+@lru_cache(maxsize=65536)
+def fold(s: str) -> str:
+    """Matching key: no case, no diacritics, punctuation as single spaces."""
+    s = unicodedata.normalize("NFD", s.lower())
+    s = "".join(ch for ch in s if unicodedata.category(ch) != "Mn")
+    s = s.replace("đ", "d").replace("ð", "d")
+    return _NON_ALNUM_RE.sub(" ", s).strip()
+
+
+def has_vietnamese_marks(s: str) -> bool:
+    """True if the text carries any Vietnamese diacritic (used to prefer exact matches)."""
+    return fold(s) != _NON_ALNUM_RE.sub(" ", s.lower()).strip()
