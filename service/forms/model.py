@@ -127,6 +127,7 @@ class Report:
     fixes: list[Fix] = field(default_factory=list)
     fatal: Unreadable | None = None  # set when the file is not a readable form
     checked_on: date | None = None
+    grid: Sheet | None = field(default=None, repr=False)  # the sheet that was checked
 
     @property
     def rows(self) -> int:

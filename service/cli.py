@@ -1,0 +1,162 @@
+"""The ``vaxmail`` command line. Each sub-command lives in its own small function.
+
+check     check spreadsheets (JSON contract in SPEC.md; exit 0 ok, 1 errors, 2 not a form)
+export    write the valid, repaired rows in the canonical layout
+template  write a blank Mẫu 1 / Mẫu 2 workbook
+run       run the service (``--once``: process what is waiting, then exit)
+status    health, queues, held items
+held / release / retry   the operator's tools
+folders   create the shared-folder subfolders, one per unit
+digest    build (and optionally send) the morning digest
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+
+def _date(s: str) -> date:
+    return date.fromisoformat(s)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="vaxmail", description="Kiểm tra và chuyển danh sách tiêm chủng COVID-19.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    c = sub.add_parser("check", help="check spreadsheets")
+    c.add_argument("files", nargs="+", metavar="FILE")
+    c.add_argument("--json", action="store_true", help="print the JSON report")
+    c.add_argument("--annotate", metavar="OUT", help="write an annotated copy (a folder for several files)")
+    c.add_argument("--today", type=_date, help=argparse.SUPPRESS)
+    c.add_argument("--config", help="settings TOML (for a custom directory)")
+
+    e = sub.add_parser("export", help="write valid rows in the canonical layout")
+    e.add_argument("file")
+    e.add_argument("--out", required=True)
+    e.add_argument("--today", type=_date, help=argparse.SUPPRESS)
+    e.add_argument("--config")
+
+    t = sub.add_parser("template", help="write a blank form")
+    t.add_argument("form", choices=["mau1", "mau2"])
+    t.add_argument("--out", required=True)
+    t.add_argument("--config")
+
+    r = sub.add_parser("run", help="run the service")
+    r.add_argument("--config", required=True)
+    r.add_argument("--once", action="store_true", help="process what is waiting, then exit")
+
+    s = sub.add_parser("status", help="service health and queues")
+    s.add_argument("--config", required=True)
+    s.add_argument("--json", action="store_true")
+
+    h = sub.add_parser("held", help="list items held for the operator")
+    h.add_argument("--config", required=True)
+
+    rl = sub.add_parser("release", help="release a held item (process it again)")
+    rl.add_argument("--config", required=True)
+    rl.add_argument("ids", nargs="+")
+
+    rt = sub.add_parser("retry", help="retry parked outgoing messages now")
+    rt.add_argument("--config", required=True)
+    rt.add_argument("ids", nargs="*")
+
+    f = sub.add_parser("folders", help="create one shared subfolder per unit")
+    f.add_argument("--config", required=True)
+
+    d = sub.add_parser("digest", help="build the morning digest")
+    d.add_argument("--config", required=True)
+    d.add_argument("--date", type=_date)
+    d.add_argument("--out")
+    d.add_argument("--send", action="store_true")
+    return p
+
+
+def _directory(config: str | None):
+    from .config import load_settings
+    return load_settings(config).directory
+
+
+def cmd_check(args) -> int:
+    from .forms import annotate as annotate_mod
+    from .forms.engine import check_file
+    from .forms.render import render_text
+
+    directory = _directory(args.config)
+    worst = 0
+    many = len(args.files) > 1
+    for name in args.files:
+        report = check_file(name, directory=directory, today=args.today)
+        if args.json:
+            line = json.dumps(report.as_json(), ensure_ascii=False, indent=None if many else 2)
+            print(line)
+        else:
+            print(render_text(report))
+        if args.annotate and report.fatal is None and report.form:
+            out = Path(args.annotate)
+            if many:
+                out.mkdir(parents=True, exist_ok=True)
+                out = out / (Path(name).stem + ".kiem-tra.xlsx")
+            annotate_mod.annotate(report, name, str(out), grid=report.grid)
+        worst = max(worst, report.exit_code)
+    return worst
+
+
+def cmd_export(args) -> int:
+    from .forms.engine import check_file
+    from .forms.export import export
+
+    report = check_file(args.file, directory=_directory(args.config), today=args.today)
+    if report.fatal is not None or not report.form:
+        msg = report.fatal.message if report.fatal else "Không phải mẫu danh sách."
+        print(msg, file=sys.stderr)
+        return 2
+    export(report, args.out)
+    print(f"Đã ghi {report.valid_rows}/{report.rows} dòng hợp lệ vào {args.out}")
+    return 0 if not report.errors else 1
+
+
+def cmd_template(args) -> int:
+    from .forms.template import write_template
+
+    write_template(args.form, args.out, _directory(args.config))
+    print(f"Đã ghi mẫu trống {args.form} vào {args.out}")
+    return 0
+
+
+def _late(name: str):
+    """Commands that come from the service package, imported only when used."""
+    def run(args) -> int:
+        from . import commands
+        return getattr(commands, name)(args)
+    return run
+
+
+COMMANDS = {
+    "check": cmd_check,
+    "export": cmd_export,
+    "template": cmd_template,
+    "run": _late("run"),
+    "status": _late("status"),
+    "held": _late("held"),
+    "release": _late("release"),
+    "retry": _late("retry"),
+    "folders": _late("folders"),
+    "digest": _late("digest"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,170 @@
+"""The form engine's one entry point: a file in, a ``Report`` out.
+
+read → pick the sheet and find its layout → decode legacy text → extract data rows →
+check and repair → report. Knows nothing of mail or folders.
+"""
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any, Iterator
+
+from ..directory import Directory, load_default
+from . import legacy
+from .checks import CheckContext, check_rows
+from .fields import FieldCatalog, load_catalog
+from .layout import find_layout, is_signature_row
+from .model import Fix, Issue, Layout, Report, Sheet, Unreadable, Workbook, column_letter
+from .read import read_workbook
+
+NOT_A_FORM = (
+    "Không tìm thấy danh sách theo Mẫu 1 hoặc Mẫu 2 trong tệp: cần một dòng tiêu đề có các cột "
+    "như \"Họ và tên\", \"Ngày sinh\", \"Số CMND/CCCD\". Vui lòng dùng mẫu đính kèm rồi gửi lại."
+)
+EMPTY_FORM = "Tệp có tiêu đề Mẫu {form} nhưng không có dòng dữ liệu nào. Vui lòng điền danh sách rồi gửi lại."
+COLUMN_MISSING = (
+    "Thiếu cột \"{label}\" (bắt buộc trong Mẫu {form}). Vui lòng thêm cột này vào dòng tiêu đề "
+    "(dòng {row}) và điền cho từng người."
+)
+FORMULA_NO_VALUE = (
+    "Cột \"{header}\" (ô {cell}): ô chứa công thức nhưng không có giá trị đã tính. Vui lòng mở tệp "
+    "bằng Excel, lưu lại (để Excel tính công thức) hoặc dán giá trị thay cho công thức rồi gửi lại."
+)
+OTHER_SHEET = (
+    "Trang tính \"{sheet}\" cũng có danh sách ({rows} dòng) nhưng chỉ trang \"{chosen}\" được kiểm tra. "
+    "Vui lòng gửi mỗi danh sách trong một tệp riêng."
+)
+FORM_NAMES = {"mau1": "1", "mau2": "2"}
+
+
+def check_file(
+    path: str | Path,
+    *,
+    directory: Directory | None = None,
+    today: date | None = None,
+    catalog: FieldCatalog | None = None,
+    workbook: Workbook | None = None,
+) -> Report:
+    """Read, check and repair one file. Never raises for bad input: see ``Report.fatal``."""
+    path = str(path)
+    directory = directory or _default_directory()
+    catalog = catalog or load_catalog()
+    today = today or date.today()
+    report = Report(path=path, form=None, checked_on=today)
+    try:
+        wb = workbook or read_workbook(path)
+    except Unreadable as exc:
+        report.fatal = exc
+        return report
+    found = _forms_in(wb, catalog)
+    if not found:
+        report.fatal = Unreadable("not-a-form", NOT_A_FORM)
+        return report
+    sheet, layout, rows = found[0]
+    report.form, report.sheet, report.layout = layout.form, sheet.name, layout
+    report.grid = sheet
+    for other, _, other_rows in found[1:]:
+        if other_rows:
+            report.warnings.append(Issue("other-sheet", OTHER_SHEET.format(
+                sheet=other.name, rows=len(other_rows), chosen=sheet.name), severity="warning"))
+    form = FORM_NAMES[layout.form]
+    header_row = layout.header_rows[0] + 1
+    missing = [k for k in catalog.required(layout.form) if k not in layout.columns]
+    for key in missing:
+        report.errors.append(Issue("column-missing", COLUMN_MISSING.format(
+            label=catalog.label(key), form=form, row=header_row), row=header_row, field=key))
+    if not rows:
+        report.errors.append(Issue("empty-form", EMPTY_FORM.format(form=form), row=header_row))
+        return report
+    ctx = CheckContext(directory=directory, form=layout.form, today=today,
+                       columns=layout.columns, report=report)
+    check_rows(_decoded_rows(sheet, layout, rows, report), ctx)
+    bad_rows = {e.row for e in report.errors if e.code == "formula-no-value"}
+    for rec in report.records:
+        if missing or rec.row in bad_rows:
+            rec.ok = False
+    return report
+
+
+def _forms_in(wb: Workbook, catalog: FieldCatalog) -> list[tuple[Sheet, Layout, list[int]]]:
+    """Sheets holding a form, the one with most data rows first."""
+    found = []
+    for sheet in wb.sheets:
+        layout = find_layout(sheet, catalog, _header_decoder(sheet))
+        if layout is None:
+            continue
+        found.append((sheet, layout, list(_data_rows(sheet, layout))))
+    found.sort(key=lambda t: (t[0].hidden, -len(t[2])))
+    return found
+
+
+def _data_rows(sheet: Sheet, layout: Layout) -> Iterator[int]:
+    """0-based indexes of the rows holding people; stops at the signature block."""
+    cols = [c.index for k, c in layout.columns.items() if k != "stt"]
+    for i in range(layout.data_start, len(sheet.rows)):
+        row = sheet.rows[i]
+        filled = sum(1 for j in cols if j < len(row) and row[j] not in (None, ""))
+        if filled == 0:
+            if is_signature_row(row):
+                return
+            continue
+        if filled <= 4 and is_signature_row(row):
+            return
+        if filled == 1 and not any(
+            k in layout.columns and layout.columns[k].index < len(row)
+            and row[layout.columns[k].index] not in (None, "")
+            for k in ("full_name", "id_number")
+        ):
+            # a lone note or a stray total under the data is not a person
+            continue
+        yield i
+
+
+def _header_decoder(sheet: Sheet):
+    if not sheet.legacy_fonts or sheet.font is None:
+        return None
+
+    def decode(r: int, c: int, text: str) -> str:
+        kind = legacy.legacy_kind(sheet.font(r, c))
+        return legacy.decode(text, kind) if kind and text else text
+
+    return decode
+
+
+def _decoded_rows(sheet: Sheet, layout: Layout, indexes: list[int], report: Report
+                  ) -> Iterator[tuple[int, dict[str, Any]]]:
+    columns = [(k, c.index) for k, c in layout.columns.items()]
+    fonts = sheet.font if sheet.legacy_fonts else None
+    no_value = sheet.formula_without_value
+    for i in indexes:
+        row = sheet.rows[i]
+        n = len(row)
+        out: dict[str, Any] = {}
+        for key, j in columns:
+            v = row[j] if j < n else None
+            if isinstance(v, str):
+                v = v.strip() or None
+                if v is not None and fonts is not None:
+                    kind = legacy.legacy_kind(fonts(i, j))
+                    if kind:
+                        new = legacy.decode(v, kind)
+                        if new != v:
+                            report.fixes.append(Fix(i + 1, key, column_letter(j), v, new, f"legacy-{kind}"))
+                            v = new
+            if v is None and (i, j) in no_value:
+                col = layout.columns[key]
+                report.errors.append(Issue("formula-no-value", FORMULA_NO_VALUE.format(
+                    header=col.header, cell=f"{col.letter}{i + 1}"), row=i + 1, column=col.letter,
+                    field=key, header=col.header))
+            out[key] = v
+        yield i + 1, out
+
+
+_DEFAULT: Directory | None = None
+
+
+def _default_directory() -> Directory:
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = load_default()
+    return _DEFAULT

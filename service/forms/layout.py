@@ -1,0 +1,230 @@
+"""Find the header of a Mẫu 1 / Mẫu 2 sheet and map its columns to field keys.
+
+Real files carry title blocks above the header, headers merged over two rows ("Mũi 1" over
+"Ngày tiêm | Tên vắc xin | Số lô | Nơi tiêm"), a column-number row under the header and
+signature rows below the data. Columns are recognised by folded header text, never by
+position.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Callable
+
+from ..textnorm import fold, tidy
+from .fields import DOSE_PARTS, FieldCatalog
+from .model import Column, Layout, Sheet
+
+SCAN_ROWS = 40  # the header must start within the first rows of a sheet
+MIN_FIELDS = 3  # a header names at least this many known fields
+
+_PAREN_RE = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+_DOSE_IN_TEXT_RE = re.compile(r"\b(?:mui|lan)(?: tiem)?(?: thu)? ?(1|2|nhat|hai)\b")
+_DOSE_WORDS = {"1": 1, "2": 2, "nhat": 1, "hai": 2}
+_NUMBER_CELL_RE = re.compile(r"^\(?\s*\d{1,2}\s*\)?$")
+_SIGNATURE_RE = re.compile(
+    r"^(nguoi lap( bieu| danh sach)?|thu truong( don vi)?|xac nhan|ky ten|ky ghi ro ho ten|"
+    r"tm ubnd|t m ubnd|giam doc|chu tich|pho chu tich|truong phong|ke toan|nguoi ky|can bo lap|"
+    r"ubnd xa|lanh dao don vi|tong cong|cong|tong so)\b"
+)
+_DATE_LINE_RE = re.compile(r"\bngay\b.*\bthang\b.*\bnam\b")
+
+
+def _text(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _leaf_key(text: str) -> str:
+    """Folded header text without hints in brackets: 'Ngày sinh (dd/mm/yyyy)' → 'ngay sinh'."""
+    return fold(_PAREN_RE.sub(" ", text)) or fold(text)
+
+
+def _match(key: str, table: dict[str, str]) -> str | None:
+    """Exact synonym, else the longest multi-word synonym the text starts with."""
+    if not key:
+        return None
+    hit = table.get(key)
+    if hit:
+        return hit
+    words = key.split()
+    for n in range(len(words) - 1, 1, -1):
+        hit = table.get(" ".join(words[:n]))
+        if hit:
+            return hit
+    return None
+
+
+def _dose_of(key: str, cat: FieldCatalog) -> int | None:
+    if key in cat.dose_groups:
+        return cat.dose_groups[key]
+    m = _DOSE_IN_TEXT_RE.search(key)
+    return _DOSE_WORDS[m.group(1)] if m else None
+
+
+def classify(parts: list[str], cat: FieldCatalog) -> str | None:
+    """Field key for a column whose header cells (top to bottom, raw text) are ``parts``."""
+    keys = [_leaf_key(p) for p in parts if p and p.strip()]
+    if not keys:
+        return None
+    dose = None
+    for k in keys:
+        d = _dose_of(k, cat)
+        if d:
+            dose = d
+    leaf = keys[-1]
+    if dose:
+        stripped = _DOSE_IN_TEXT_RE.sub(" ", leaf).strip()
+        stripped = re.sub(r"\s+", " ", stripped)
+        part = _match(stripped, cat.part_synonyms) or _match(leaf, cat.part_synonyms)
+        if part:
+            return f"dose{dose}_{part}"
+        return None
+    return _match(leaf, cat.synonyms) or (_match(keys[0], cat.synonyms) if len(keys) > 1 else None)
+
+
+def _spans(sheet: Sheet, rows: tuple[int, ...]) -> Callable[[int, int], str]:
+    """Header text of cell (r, c), spreading merged cells (and group labels) to the right."""
+    merged = {}
+    for r0, c0, r1, c1 in sheet.merged:
+        for r in range(r0, r1 + 1):
+            if r in rows:
+                for c in range(c0, c1 + 1):
+                    merged[(r, c)] = (r0, c0)
+
+    def get(r: int, c: int) -> str:
+        src = merged.get((r, c), (r, c))
+        row = sheet.rows[src[0]] if src[0] < len(sheet.rows) else []
+        return _text(row[src[1]] if src[1] < len(row) else None)
+
+    return get
+
+
+def _header_parts(sheet: Sheet, rows: tuple[int, ...], cat: FieldCatalog, decode) -> list[list[str]]:
+    width = max((len(sheet.rows[r]) for r in rows), default=0)
+    get = _spans(sheet, rows)
+    cols: list[list[str]] = []
+    for c in range(width):
+        parts = []
+        for r in rows:
+            t = decode(r, c, get(r, c))
+            if t and (not parts or parts[-1] != t):
+                parts.append(t)
+        cols.append(parts)
+    if len(rows) > 1 and not sheet.merged:
+        # No merge information (CSV, some writers): a dose group label in the upper row
+        # spans the columns to its right that are empty in that row.
+        top = rows[0]
+        group = None
+        for c in range(width):
+            t = decode(top, c, get(top, c))
+            if t:
+                group = t if _dose_of(_leaf_key(t), cat) else None
+            elif group and cols[c]:
+                cols[c].insert(0, group)
+    return cols
+
+
+def _map(cols: list[list[str]], cat: FieldCatalog) -> tuple[dict[str, Column], dict[int, str]]:
+    mapped: dict[str, Column] = {}
+    extra: dict[int, str] = {}
+    for i, parts in enumerate(cols):
+        if not parts:
+            continue
+        key = classify(parts, cat)
+        header = tidy(" / ".join(parts))
+        if key and key not in mapped:
+            mapped[key] = Column(key, i, header)
+        else:
+            extra[i] = header
+    # A Mẫu 2 written without "Mũi 1" over its single set of dose columns:
+    # plain "Ngày tiêm", "Nơi tiêm"… are dose 1.
+    if not any(k.startswith("dose") for k in mapped):
+        for i, h in list(extra.items()):
+            part = _match(_leaf_key(h), cat.part_synonyms)
+            if part in DOSE_PARTS and part != "date" or (part == "date" and "tiem" in fold(h)):
+                key = f"dose1_{part}"
+                if key not in mapped:
+                    mapped[key] = Column(key, i, h)
+                    del extra[i]
+    return mapped, extra
+
+
+def _score(mapped: dict[str, Column]) -> int:
+    core = {"full_name", "id_number", "dob", "phone"}
+    return len(mapped) + 2 * len(core & mapped.keys())
+
+
+def _is_number_row(row: list[Any]) -> bool:
+    vals = [v for v in row if v not in (None, "")]
+    if len(vals) < 3:
+        return False
+    nums = 0
+    for v in vals:
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and float(v).is_integer() and 0 < v < 100:
+            nums += 1
+        elif isinstance(v, str) and _NUMBER_CELL_RE.match(v.strip()):
+            nums += 1
+    return nums >= 0.8 * len(vals)
+
+
+def find_layout(sheet: Sheet, cat: FieldCatalog, decode=None) -> Layout | None:
+    """The header, column map and form of a sheet, or None if it holds no form."""
+    decode = decode or (lambda r, c, t: t)
+    best: tuple[int, tuple[int, ...], dict, dict] | None = None
+    limit = min(len(sheet.rows), SCAN_ROWS)
+    for r in range(limit):
+        row = sheet.rows[r]
+        if sum(1 for v in row if isinstance(v, str) and v.strip()) < 2:
+            continue
+        for depth in (1, 2, 3):
+            rows = tuple(range(r, min(r + depth, len(sheet.rows))))
+            if len(rows) < depth:
+                break
+            mapped, extra = _map(_header_parts(sheet, rows, cat, decode), cat)
+            if len(mapped) < MIN_FIELDS or not ({"full_name", "id_number"} & mapped.keys()):
+                continue
+            score = _score(mapped)
+            if best is None or score > best[0]:
+                best = (score, rows, mapped, extra)
+        if best is not None and r > best[1][-1] + 3:
+            break
+    if best is None:
+        return None
+    _, rows, mapped, extra = best
+    # Drop header rows that added nothing (a data row read as a second header row).
+    while len(rows) > 1:
+        fewer = rows[:-1]
+        m2, e2 = _map(_header_parts(sheet, fewer, cat, decode), cat)
+        if _score(m2) >= _score(mapped):
+            rows, mapped, extra = fewer, m2, e2
+        else:
+            break
+    start = rows[-1] + 1
+    while start < len(sheet.rows) and (
+        _is_number_row(sheet.rows[start]) or not any(v not in (None, "") for v in sheet.rows[start])
+    ):
+        if not any(v not in (None, "") for v in sheet.rows[start]):
+            # skip blank rows between header and data only if data follows soon
+            if start + 1 < len(sheet.rows) and _is_number_row(sheet.rows[start + 1]):
+                start += 1
+                continue
+            break
+        start += 1
+    form = "mau2" if any(k.startswith("dose1_") or k.startswith("dose2_") for k in mapped) else "mau1"
+    return Layout(sheet.name, rows, start, mapped, form, extra)
+
+
+def is_signature_row(values: list[Any]) -> bool:
+    """A row of the signature block or a total under the data."""
+    texts = [fold(v) for v in values if isinstance(v, str) and v.strip()]
+    if not texts:
+        return False
+    filled = sum(1 for v in values if v not in (None, ""))
+    if filled > 4:
+        return False
+    return any(_SIGNATURE_RE.match(t) or _DATE_LINE_RE.search(t) for t in texts)

@@ -1,0 +1,39 @@
+"""A report as readable Vietnamese text for the terminal (``vaxmail check`` without --json)."""
+from __future__ import annotations
+
+from collections import Counter
+
+from .model import Report
+
+FORM_TITLES = {"mau1": "Mẫu 1 (đăng ký tiêm mũi 1)", "mau2": "Mẫu 2 (đã tiêm mũi 1, bổ sung thông tin/mũi 2)"}
+
+
+def _cut(s: str, n: int) -> str:
+    s = str(s)
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
+def render_text(report: Report, limit: int = 200) -> str:
+    lines = [f"Tệp: {report.path}"]
+    if report.fatal is not None:
+        lines.append(f"Không đọc được: {report.fatal.message}")
+        return "\n".join(lines)
+    lines.append(f"Loại: {FORM_TITLES.get(report.form, report.form)} — trang \"{report.sheet}\"")
+    lines.append(f"Số dòng: {report.rows}; hợp lệ: {report.valid_rows}; lỗi: {len(report.errors)}; "
+                 f"cảnh báo: {len(report.warnings)}; đã tự sửa: {len(report.fixes)}")
+    for title, issues in (("LỖI", report.errors), ("CẢNH BÁO", report.warnings)):
+        if not issues:
+            continue
+        lines.append("")
+        lines.append(f"{title}:")
+        lines.append(f"{'Dòng':>6}  {'Ô':<6} {'Cột':<22} Nội dung")
+        for i in issues[:limit]:
+            cell = f"{i.column or ''}{i.row or ''}"
+            lines.append(f"{i.row or '':>6}  {cell:<6} {_cut(i.header or '', 22):<22} {i.message}")
+        if len(issues) > limit:
+            lines.append(f"… và {len(issues) - limit} mục khác.")
+    if report.fixes:
+        counts = Counter(f.code for f in report.fixes)
+        lines.append("")
+        lines.append("ĐÃ TỰ SỬA: " + ", ".join(f"{code}: {n}" for code, n in counts.most_common()))
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Outgoing mail: Jinja2 templates (all wording lives in mail_templates/) and MIME building."""

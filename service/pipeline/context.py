@@ -1,0 +1,79 @@
+"""What every handler may read: settings, directory, routing rules, templates, the store."""
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
+
+from ..config import Settings
+from ..directory import Directory
+from ..forms.model import Report
+from ..mail.render import Renderer
+from .item import FileIn, Item
+from .plan import Plan
+from .routing import Delivery, Routed, Rule, load_rules
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+@dataclass
+class Context:
+    settings: Settings
+    directory: Directory
+    rules: list[Rule]
+    renderer: Renderer
+    store: Any  # service.state.store.Store (read-only use in handlers)
+    workdir: Path
+    now: Callable[[], datetime] = lambda: datetime.now(VN)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, store) -> "Context":
+        work = settings.state_dir / "work"
+        work.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return cls(settings, settings.directory, load_rules(settings.routing_path),
+                   Renderer(settings.templates_path), store, work)
+
+    @property
+    def intake_address(self) -> str:
+        o = self.directory.office("intake")
+        return o.email if o else "vaxmail@localhost"
+
+    @property
+    def domain(self) -> str:
+        return self.intake_address.rsplit("@", 1)[-1]
+
+    def limit(self, key: str) -> int:
+        return self.settings.limit(key)
+
+
+@dataclass
+class Checked:
+    """One file of the item through the pipeline."""
+    file: FileIn
+    report: Report
+    routed: Routed | None = None
+    fresh: list[Delivery] = field(default_factory=list)  # deliveries after dedupe
+    already: dict[int, str] = field(default_factory=dict)  # Excel row → earlier tracking code
+    annotated: bytes | None = None
+
+
+@dataclass
+class Work:
+    item: Item
+    plan: Plan
+    unit: Any = None  # directory.Unit
+    checked: list[Checked] = field(default_factory=list)
+    seen_ids: set[str] = field(default_factory=set)  # ID numbers forwarded by this item so far
+
+
+class Stop(Exception):
+    """A handler decided the item's fate; later handlers are skipped."""
+
+
+def tracking_code(key: str) -> str:
+    digest = hashlib.sha256(key.encode()).digest()
+    return "VX-" + base64.b32encode(digest).decode()[:6]

@@ -1,0 +1,42 @@
+"""Receivers replying to a forward: "Đã nhập 45/50" marks rows as entered (the digest's loop)."""
+from __future__ import annotations
+
+import re
+
+from ...textnorm import fold
+from ..context import Context, Stop, Work
+from ..plan import Held
+
+CODE_RE = re.compile(r"\bVX-[A-Z2-7]{6}\b")
+# "đã nhập", "đã nhập xong", "ĐÃ NHẬP 45/50", "da nhap du 50"
+CONFIRM_RE = re.compile(r"\bda (?:nhap|cap nhat|nhap lieu)\b(?:\D{0,20}?(\d{1,6})(?:\s*(?:/|tren)\s*(\d{1,6}))?)?")
+
+
+def parse_confirmation(text: str) -> tuple[bool, int | None]:
+    """(is it a confirmation, how many rows it names or None for all)."""
+    for line in text.splitlines():
+        if line.lstrip().startswith(">"):
+            continue  # quoted forward
+        m = CONFIRM_RE.search(fold(line))
+        if m:
+            return True, int(m.group(1)) if m.group(1) else None
+    return False, None
+
+
+def handle(w: Work, ctx: Context) -> None:
+    item = w.item
+    if item.source != "mail" or item.sender not in ctx.directory.all_addresses():
+        return
+    if ctx.directory.unit_for_sender(item.sender) is not None:
+        return  # an office that is also a sending unit: treat as a submission
+    codes = CODE_RE.findall(item.subject) or CODE_RE.findall(item.body_text)
+    ok, count = parse_confirmation(item.subject + "\n" + item.body_text)
+    if codes and ok:
+        w.plan.confirmations.append((codes[0], item.sender, count))
+        w.plan.outcome = "confirmed"
+        w.plan.audit.append(("confirmation", {"code": codes[0], "rows": count}))
+        raise Stop
+    if not item.files:
+        w.plan.outcome = "held"
+        w.plan.held.append(Held("reply", ctx.renderer.reason("reply"), item.subject, item.raw))
+        raise Stop

@@ -1,0 +1,54 @@
+"""Workbooks the pipeline attaches: the clean export, the annotated copy, blank templates."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from ...forms import annotate as annotate_mod
+from ...forms.export import export
+from ...forms.model import Record, Report
+from ...forms.template import write_template
+from ...textnorm import fold
+
+_TEMPLATES: dict[str, bytes] = {}
+
+
+def _via_temp(write, suffix: str = ".xlsx") -> bytes:
+    fd, path = tempfile.mkstemp(suffix=suffix)
+    os.close(fd)
+    try:
+        write(path)
+        return Path(path).read_bytes()
+    finally:
+        os.unlink(path)
+
+
+def export_bytes(report: Report, records: list[Record], title: str) -> bytes:
+    return _via_temp(lambda p: export(report, p, records=records, title=title))
+
+
+def annotated_bytes(report: Report, src: bytes, name: str) -> bytes:
+    suffix = Path(name).suffix.lower() or ".xlsx"
+    fd, srcpath = tempfile.mkstemp(suffix=suffix)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(src)
+    try:
+        return _via_temp(lambda p: annotate_mod.annotate(report, srcpath, p, grid=report.grid))
+    finally:
+        os.unlink(srcpath)
+
+
+def template_bytes(form: str, directory) -> bytes:
+    if form not in _TEMPLATES:
+        _TEMPLATES[form] = _via_temp(lambda p: write_template(form, p, directory))
+    return _TEMPLATES[form]
+
+
+def export_name(code: str, form: str, recipient_key: str) -> str:
+    return f"{code}_{'Mau1' if form == 'mau1' else 'Mau2'}_{recipient_key}.xlsx"
+
+
+def annotated_name(name: str) -> str:
+    stem = Path(name).stem
+    return f"{stem} - kiem tra.xlsx" if fold(stem) == stem.lower() else f"{stem} - kiểm tra.xlsx"

@@ -1,0 +1,108 @@
+"""One reply per submission: a receipt when every row was accepted, else an error report.
+
+Also the short notices (no attachment, unsupported file, unknown sender), all capped per
+sender address per day; a reply over the cap is held for the operator instead.
+"""
+from __future__ import annotations
+
+from ...mail.compose import XLSX, build, stable_message_id
+from ..context import Checked, Context, Work
+from ..plan import Held, Outgoing
+from . import files_out
+
+MAX_LISTED_ERRORS = 60
+
+
+def _file_view(c: Checked) -> dict:
+    r = c.report
+    return {
+        "name": c.file.name,
+        "form": r.form,
+        "rows": r.rows,
+        "valid_rows": r.valid_rows,
+        "fatal": r.fatal.message if r.fatal else None,
+        "not_a_form": r.fatal is not None and r.fatal.code == "not-a-form",
+        "errors": r.errors[:MAX_LISTED_ERRORS],
+        "error_count": len(r.errors),
+        "warnings": r.warnings[:MAX_LISTED_ERRORS],
+        "warning_count": len(r.warnings),
+        "fix_count": len(r.fixes),
+        "deliveries": [{"to": d.to, "cc": d.cc, "rows": len(d.records)} for d in c.fresh],
+        "forwarded_rows": sum(len(d.records) for d in c.fresh),
+        "already": sorted(c.already.items()),
+        "held_rows": len(c.routed.unroutable) if c.routed else 0,
+        "route_problem": c.routed.problem if c.routed else None,
+    }
+
+
+def _capped(w: Work, ctx: Context, cap: str) -> bool:
+    addr = w.item.sender
+    day = w.item.received_at.date()
+    sent = ctx.store.count_replies(addr, day) + w.plan.replied_to.count(addr)
+    return sent >= ctx.limit(cap)
+
+
+def _send(w: Work, ctx: Context, kind: str, rendered, attachments, cap: str) -> None:
+    item, plan = w.item, w.plan
+    if not item.sender:
+        return
+    if _capped(w, ctx, cap):
+        plan.held.append(Held("reply-cap", ctx.renderer.reason("reply-cap", kind=kind), item.subject, None))
+        plan.audit.append(("reply-capped", {"kind": kind}))
+        return
+    mid = stable_message_id(ctx.domain, item.key, "reply", kind)
+    msg = build(rendered, sender=ctx.intake_address, sender_name=ctx.settings.section("smtp")["from_name"],
+                to=[(item.sender_name, item.sender)], message_id=mid, auto="auto-replied",
+                when=ctx.now(), in_reply_to=item.message_id, references=item.references,
+                attachments=attachments, extra_headers={"X-Vaxmail-Code": plan.code})
+    plan.outgoing.append(Outgoing(kind, mid, bytes(msg), ctx.intake_address, [item.sender]))
+    plan.replied_to.append(item.sender)
+
+
+def _common(w: Work, ctx: Context) -> dict:
+    return dict(code=w.plan.code, item=w.item, unit=w.unit, received_at=w.item.received_at,
+                support_phones=ctx.directory.support_phones, intake=ctx.intake_address,
+                subject=w.item.subject)
+
+
+def send_notice(w: Work, ctx: Context, kind: str, *, cap: str = "replies_per_sender_per_day",
+                templates: bool = False) -> None:
+    if w.item.source != "mail":
+        return
+    rendered = ctx.renderer.render(kind, skipped=w.item.skipped, **_common(w, ctx))
+    atts = []
+    if templates:
+        atts = [("Mau1_dang_ky_tiem_mui_1.xlsx", files_out.template_bytes("mau1", ctx.directory), XLSX),
+                ("Mau2_bo_sung_da_tiem.xlsx", files_out.template_bytes("mau2", ctx.directory), XLSX)]
+    _send(w, ctx, kind, rendered, atts, cap)
+
+
+def handle(w: Work, ctx: Context) -> None:
+    views = [_file_view(c) for c in w.checked]
+    clean = all(v["fatal"] is None and v["error_count"] == 0 and v["held_rows"] == 0
+                and not v["route_problem"] for v in views)
+    kind = "receipt" if clean else "error-report"
+    if w.plan.outcome != "forwarded":
+        w.plan.outcome = "answered"
+    attachments = []
+    for c, v in zip(w.checked, views):
+        if c.report.fatal is None and c.report.form and (c.report.errors or c.report.warnings):
+            c.annotated = files_out.annotated_bytes(c.report, c.file.data, c.file.name)
+            attachments.append((files_out.annotated_name(c.file.name), c.annotated, XLSX))
+    if any(v["not_a_form"] for v in views):
+        attachments += [("Mau1_dang_ky_tiem_mui_1.xlsx", files_out.template_bytes("mau1", ctx.directory), XLSX),
+                        ("Mau2_bo_sung_da_tiem.xlsx", files_out.template_bytes("mau2", ctx.directory), XLSX)]
+    common = _common(w, ctx)
+    if w.item.source == "folder":
+        receipt = ctx.renderer.text("folder-receipt.txt.j2", files=views, kind=kind, **common)
+        w.plan.results.append(("receipt", receipt.encode("utf-8")))
+        for c in w.checked:
+            if c.annotated:
+                w.plan.results.append(("annotated", c.annotated))
+        address = next((e for e in (w.unit.emails if w.unit else ()) if not e.startswith("@")), "")
+        if not address:
+            return
+        w.item.sender = address
+        w.item.sender_name = w.unit.name
+    rendered = ctx.renderer.render(kind, files=views, skipped=w.item.skipped, **common)
+    _send(w, ctx, kind, rendered, attachments, "replies_per_sender_per_day")

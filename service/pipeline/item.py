@@ -1,0 +1,33 @@
+"""The unit of work that both intakes (mailbox, shared folder) hand to the pipeline."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass
+class FileIn:
+    """One spreadsheet to check: a mail attachment or a dropped file."""
+    name: str
+    data: bytes
+
+
+@dataclass
+class Item:
+    key: str  # stable identity of what arrived (queue key); re-runs use it to stay idempotent
+    source: str  # "mail" | "folder"
+    received_at: datetime
+    files: list[FileIn] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file name, reason code)
+    sender: str = ""  # bare address, lower case ("" for a dropped file)
+    sender_name: str = ""
+    subject: str = ""
+    message_id: str = ""
+    in_reply_to: str = ""
+    references: list[str] = field(default_factory=list)
+    body_text: str = ""
+    automatic: str | None = None  # why this message must not be answered (RFC 3834 …)
+    unit_key: str | None = None  # folder intake: the unit owning the subfolder
+    folder_file: str | None = None  # folder intake: path of the dropped file (relative to the share)
+    raw: bytes | None = None  # the message as received (kept when held)
+    problems: list[str] = field(default_factory=list)
