@@ -8,6 +8,7 @@ from setuptools import find_packages, setup
 MAPPED = {
     "service.defaults.config": "config",
     "service.defaults.mail_templates": "mail_templates",
+    "service.defaults.inbox_samples": "inbox_samples",
 }
 
 setup(
@@ -16,6 +17,7 @@ setup(
     package_data={
         "service.defaults.config": ["*.toml"],
         "service.defaults.mail_templates": ["*", "*/*", "*/*/*"],
+        "service.defaults.inbox_samples": ["*.eml", "*.toml", "folder/*/*"],
         "service": ["py.typed"],
     },
 )

@@ -8,6 +8,7 @@ status    health, queues, held items
 held / release / retry   the operator's tools
 folders   create the shared-folder subfolders, one per unit
 digest    build (and optionally send) the morning digest
+demo      run the pipeline on the sample inbox (Maildir in, file outbox out)
 """
 from __future__ import annotations
 
@@ -71,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--date", type=_date)
     d.add_argument("--out")
     d.add_argument("--send", action="store_true")
+    dm = sub.add_parser("demo", help="run the pipeline on the sample inbox (no server needed)")
+    dm.add_argument("--dir", default="vaxmail-demo", help="working folder (default ./vaxmail-demo)")
     return p
 
 
@@ -145,6 +148,7 @@ COMMANDS = {
     "retry": _late("retry"),
     "folders": _late("folders"),
     "digest": _late("digest"),
+    "demo": _late("demo"),
 }
 
 

@@ -161,7 +161,7 @@ class Directory:
                                                w.health_station, code))
                 if w.email:
                     units.append(Unit(f"xa-{w.code}", f"UBND {w.name}", "xa", (w.email,),
-                                      code, w.code, folder=_folder_name(f"{w.name} {place_base(dist.name)}")))
+                                      code, w.code, folder=_folder_name(f"{_short(dist)} - {w.name}")))
             if d.get("emails"):
                 units.append(Unit(f"huyen-{code}", f"UBND {dist.name}", "huyen",
                                   tuple(x.lower() for x in d["emails"]), code,
@@ -315,6 +315,13 @@ class Directory:
             out |= {d.health_centre.email, d.culture_office.email}
         out |= {f.email for f in self.facilities if f.email}
         return out - {""}
+
+
+def _short(d: "District") -> str:
+    """'Thành phố Long Xuyên' → 'Long Xuyên' (the district name without its kind word)."""
+    if d.kind and d.name.lower().startswith(d.kind.lower() + " "):
+        return d.name[len(d.kind) + 1:]
+    return d.name
 
 
 def _folder_name(name: str) -> str:

@@ -20,7 +20,8 @@ _OLD_TONES = {
 }
 _OLD_TONES.update({k.upper(): v.upper() for k, v in list(_OLD_TONES.items())})
 _OLD_TONES.update({k[0].upper() + k[1:]: v[0].upper() + v[1:] for k, v in list(_OLD_TONES.items()) if k.islower()})
-_OLD_RE = re.compile("(" + "|".join(map(re.escape, _OLD_TONES)) + r")(?![a-zA-ZÀ-ỹ])")
+# "quý" keeps its tone on the y: after q the u belongs to the consonant.
+_OLD_RE = re.compile(r"(?<![qQ])(" + "|".join(map(re.escape, _OLD_TONES)) + r")(?![a-zA-ZÀ-ỹ])")
 _SPACE_RE = re.compile(r"\s+")
 _NON_ALNUM_RE = re.compile(r"[^0-9a-z]+")
 

@@ -24,3 +24,7 @@ def config_dir() -> Path:
 
 def templates_dir() -> Path:
     return _pick("mail_templates")
+
+
+def samples_dir() -> Path:
+    return _pick("inbox_samples")

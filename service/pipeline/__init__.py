@@ -6,7 +6,7 @@ Each step is a module in ``handlers/``; ``commit`` then makes the Plan durable.
 """
 from __future__ import annotations
 
-from .context import Context, Stop, Work, tracking_code
+from .context import Context, Stop, Work
 from .handlers import ORDER
 from .item import FileIn, Item
 from .plan import Plan
@@ -15,7 +15,7 @@ __all__ = ["Context", "FileIn", "Item", "Plan", "process"]
 
 
 def process(item: Item, ctx: Context) -> Plan:
-    work = Work(item, Plan(item.key, tracking_code(item.key)))
+    work = Work(item, Plan(item.key, ctx.store.tracking_code(item.key)))
     for handler in ORDER:
         try:
             handler.handle(work, ctx)

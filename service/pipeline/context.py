@@ -1,8 +1,6 @@
 """What every handler may read: settings, directory, routing rules, templates, the store."""
 from __future__ import annotations
 
-import base64
-import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -72,8 +70,3 @@ class Work:
 
 class Stop(Exception):
     """A handler decided the item's fate; later handlers are skipped."""
-
-
-def tracking_code(key: str) -> str:
-    digest = hashlib.sha256(key.encode()).digest()
-    return "VX-" + base64.b32encode(digest).decode()[:6]

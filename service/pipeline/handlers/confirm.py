@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import re
 
+from ...state.store import normalise_code
 from ...textnorm import fold
 from ..context import Context, Stop, Work
 from ..plan import Held
 
-CODE_RE = re.compile(r"\bVX-[A-Z2-7]{6}\b")
+CODE_RE = re.compile(r"\bVX[- ]?[0-9A-Za-z]{6}\b")
 # "đã nhập", "đã nhập xong", "ĐÃ NHẬP 45/50", "da nhap du 50"
 CONFIRM_RE = re.compile(r"\bda (?:nhap|cap nhat|nhap lieu)\b(?:\D{0,20}?(\d{1,6})(?:\s*(?:/|tren)\s*(\d{1,6}))?)?")
 
@@ -32,9 +33,9 @@ def handle(w: Work, ctx: Context) -> None:
     codes = CODE_RE.findall(item.subject) or CODE_RE.findall(item.body_text)
     ok, count = parse_confirmation(item.subject + "\n" + item.body_text)
     if codes and ok:
-        w.plan.confirmations.append((codes[0], item.sender, count))
+        w.plan.confirmations.append((normalise_code(codes[0]), item.sender, count))
         w.plan.outcome = "confirmed"
-        w.plan.audit.append(("confirmation", {"code": codes[0], "rows": count}))
+        w.plan.audit.append(("confirmation", {"code": normalise_code(codes[0]), "rows": count}))
         raise Stop
     if not item.files:
         w.plan.outcome = "held"

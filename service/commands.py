@@ -1,0 +1,212 @@
+"""The service's commands (run, status, held, release, retry, folders, digest)."""
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+
+from .config import ConfigError, load_settings
+
+
+def _setup_logging() -> None:
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
+
+
+def _settings(args):
+    try:
+        return load_settings(args.config)
+    except ConfigError as exc:
+        print(f"vaxmail: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _service(args):
+    from .runner import Service
+    settings = _settings(args)
+    try:
+        return Service(settings)
+    except ConfigError as exc:
+        print(f"vaxmail: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except Exception as exc:  # noqa: BLE001 - a bad URL or an unwritable state dir
+        message = getattr(exc, "message", None) or str(exc)
+        print(f"vaxmail: cannot start: {message}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def run(args) -> int:
+    _setup_logging()
+    svc = _service(args)
+    try:
+        if args.once:
+            result = svc.run_once()
+            print(f"vaxmail: {result['taken']} received, {result['processed']} processed, "
+                  f"{len(svc.outbox)} waiting in the outbox")
+            return 0
+        from .runner import sd_notify
+
+        def on_term(signum, frame):
+            svc.stop.set()
+            wake = getattr(svc, "_wake", None)
+            if wake is not None:
+                wake.set()
+
+        signal.signal(signal.SIGTERM, on_term)
+        signal.signal(signal.SIGINT, on_term)
+        svc.run_forever(notify=sd_notify)
+        return 0
+    finally:
+        svc.close()
+
+
+def status(args) -> int:
+    svc = _service(args)
+    try:
+        st = {
+            "incoming_queue": svc.inq.counts(),
+            "outbox": svc.sender.status().__dict__ if svc.sender else svc.outbox.queue.counts(),
+            "held_open": len(svc.store.list_held()),
+            "mailbox": svc.store.get_value("mailbox"),
+            "last_digest": svc.store.get_value("last_digest"),
+        }
+        if args.json:
+            print(json.dumps(st, ensure_ascii=False, indent=2, default=str))
+        else:
+            for k, v in st.items():
+                print(f"{k}: {v}")
+        return 0
+    finally:
+        svc.close()
+
+
+def held(args) -> int:
+    svc = _service(args)
+    try:
+        items = svc.store.list_held()
+        for h in items:
+            print(f"{h.id}\t{h.kind}\t{h.day or ''}\t{h.reason}\t{h.path or ''}")
+        if not items:
+            print("Không có mục nào đang giữ.")
+        return 0
+    finally:
+        svc.close()
+
+
+def release(args) -> int:
+    svc = _service(args)
+    try:
+        rc = 0
+        for hid in args.ids:
+            item = svc.store.held_item(int(hid))
+            if item is None or not svc.store.release(int(hid)):
+                print(f"{hid}: không có hoặc đã xử lý", file=sys.stderr)
+                rc = 1
+                continue
+            if item.path and item.path.endswith(".eml"):
+                from pathlib import Path
+                svc.inq.put(Path(item.path).read_bytes(), key=f"release-{hid}",
+                            meta={"source": "mail", "released": hid})
+            print(f"{hid}: đã trả lại để xử lý")
+        return rc
+    finally:
+        svc.close()
+
+
+def retry(args) -> int:
+    svc = _service(args)
+    try:
+        if svc.sender is None:
+            print("vaxmail: no [smtp] url configured", file=sys.stderr)
+            return 2
+        n = 0
+        for name in args.ids or [None]:
+            n += svc.sender.retry(name)
+        print(f"{n} thư được đưa lại vào hàng đợi gửi")
+        svc.send()
+        return 0
+    finally:
+        svc.close()
+
+
+def folders(args) -> int:
+    from .intake.folder import create_unit_folders
+    settings = _settings(args)
+    if settings.folder_path is None:
+        print("vaxmail: no [folder] path configured", file=sys.stderr)
+        return 2
+    for folder, name in create_unit_folders(settings.folder_path, settings.directory):
+        print(f"{folder}\t{name}")
+    return 0
+
+
+def digest(args) -> int:
+    from .digest.command import run as run_digest
+    return run_digest(args)
+
+
+def demo(args) -> int:
+    """Run the whole pipeline on the sample inbox: Maildir in, file outbox out; print who got what."""
+    import shutil
+    import time
+    from email import message_from_bytes
+    from email.policy import default as default_policy
+    from pathlib import Path
+
+    from .config import load_settings
+    from .defaults import samples_dir
+    from .runner import Service
+
+    root = Path(args.dir).resolve()
+    if root.exists():
+        if not (root / ".vaxmail-demo").exists():
+            print(f"vaxmail: {root} exists and is not a demo folder; choose another --dir", file=sys.stderr)
+            return 2
+        shutil.rmtree(root)
+    samples = samples_dir()
+    maildir = root / "Maildir"
+    for sub in ("new", "cur", "tmp"):
+        (maildir / sub).mkdir(parents=True)
+    (root / ".vaxmail-demo").write_text("created by vaxmail demo\n")
+    for n, eml in enumerate(sorted(samples.glob("*.eml"))):
+        (maildir / "new" / f"{1629853200 + n}.{n}.demo:{eml.stem}").write_bytes(eml.read_bytes())
+    share = root / "share"
+    if (samples / "folder").is_dir():
+        shutil.copytree(samples / "folder", share)
+    else:
+        share.mkdir()
+    config = root / "vaxmail.toml"
+    config.write_text(
+        f'[mailbox]\nurl = "maildir:{maildir}"\n\n[smtp]\nurl = "file:{root / "outbox"}"\n\n'
+        f'[folder]\npath = "{share}"\nsettle_seconds = 0\n\n[state]\npath = "{root / "state"}"\n',
+        encoding="utf-8")
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    svc = Service(load_settings(config))
+    started = time.monotonic()
+    try:
+        result = svc.run_once()
+        held = svc.store.list_held()
+    finally:
+        svc.close()
+    elapsed = time.monotonic() - started
+    print(f"Đã xử lý {result['processed']} mục (thư và tệp) trong {elapsed:.1f} giây.\n")
+    print("THƯ ĐÃ GỬI (mỗi thư là một tệp .eml trong", root / "outbox", "):")
+    for eml in sorted((root / "outbox").glob("*.eml"), key=lambda p: p.stat().st_mtime_ns):
+        m = message_from_bytes(eml.read_bytes(), policy=default_policy)
+        atts = [part.get_filename() for part in m.iter_attachments() if part.get_filename()]
+        print(f"- {m['Subject']}")
+        print(f"    Đến: {m['To']}")
+        if m["Cc"]:
+            print(f"    Đồng gửi: {m['Cc']}")
+        if atts:
+            print(f"    Đính kèm: {', '.join(atts)}")
+    print(f"\nMỤC ĐANG GIỮ CHO CÁN BỘ ({len(held)}):")
+    for h in held:
+        print(f"- [{h.kind}] {h.reason}")
+    results = sorted(p.relative_to(share) for p in share.rglob("*") if p.is_file())
+    print("\nTHƯ MỤC DÙNG CHUNG (kết quả nằm cạnh tệp):")
+    for p in results:
+        print(f"- {p}")
+    print(f"\nCấu hình dùng: {config}\nChạy lại: vaxmail run --config {config} --once")
+    return 0

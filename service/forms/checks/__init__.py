@@ -1,0 +1,262 @@
+"""Checks and repairs of the form rows: one ``Record`` per row, ``Issue``s and ``Fix``es.
+
+``check_rows`` runs, for every row, one small parser per cell (a module per concern: dates,
+names, gender, ids, phones, insurance, priority, places, vaccines, facilities) and then the
+checks across cells (CCCD against gender and birth year, duplicate IDs, ward in district,
+the dose rules). Parsers return issue *types* from the catalog (``service.forms.issues``);
+messages are built only for bad cells. Parsers of repeating values are cached.
+
+Values in ``Record.values`` (a key for every mapped column; None when blank):
+dates as ``date`` (a bare birth year as int), IDs and phones as digit strings, names tidied,
+gender "Nam"/"Nữ"/"Khác", priority group int 1–16, province/district/ward as the directory's
+names plus "district_code"/"ward_code", vaccines as canonical names, facilities as the
+directory's names plus "dose1_facility_key"/"dose2_facility_key"; a wrong cell keeps its text.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from datetime import date
+from typing import Any, Callable, Iterable
+
+from ...directory import Directory
+from .. import issues as I
+from ..issues import IssueType
+from ..model import Column, Fix, Record, Report, column_letter
+from . import dates, doses, facilities, ids, places
+from .config import required_fields
+from .gender import parse_gender
+from .insurance import parse_insurance
+from .names import parse_name
+from .phones import parse_phone
+from .priority import parse_priority
+from .vaccines import parse_vaccine
+
+__all__ = ["CheckContext", "check_rows"]
+
+
+@dataclass
+class CheckContext:
+    directory: Directory
+    form: str  # "mau1" | "mau2"
+    today: date  # upper bound for dose dates and birth dates (the day the file arrived)
+    columns: dict[str, Column]  # field → column (index, header as written, letter)
+    report: Report
+
+
+# Fields handled after the per-cell pass, because they need other cells of the row.
+_PLACE_FIELDS = ("district", "ward")
+_FACILITY_FIELDS = ("dose1_facility", "dose2_facility")
+# Parsers of values that repeat a lot: memoised per call in a plain dict keyed by the value
+# (1 and 1.0 share a key, which is harmless: they read the same; booleans bypass the memo).
+_REPEATING = frozenset({"dob", "gender", "priority_group", "province", "dose1_date", "dose2_date",
+                        "dose1_vaccine", "dose2_vaccine"})
+
+
+def _parsers(ctx: CheckContext) -> dict[str, Callable[[Any], tuple]]:
+    today, year, directory = ctx.today, ctx.today.year, ctx.directory
+    return {
+        "full_name": parse_name,
+        "dob": lambda v: dates.parse_dob(v, today),
+        "gender": parse_gender,
+        "priority_group": parse_priority,
+        "phone": parse_phone,
+        "id_number": lambda v: ids.parse_id(v, year),
+        "insurance_number": parse_insurance,
+        "province": lambda v: places.parse_province(v, directory),
+        "dose1_date": lambda v: dates.parse_dose_date(v, today),
+        "dose2_date": lambda v: dates.parse_dose_date(v, today),
+        "dose1_vaccine": parse_vaccine,
+        "dose2_vaccine": parse_vaccine,
+    }
+
+
+class _Row:
+    """Issue and fix sink for one row; remembers which fields have errors.
+    Created only for rows that have an issue or a fix."""
+    __slots__ = ("n", "ctx", "bad")
+
+    def __init__(self, n: int, ctx: CheckContext):
+        self.n, self.ctx, self.bad = n, ctx, None
+
+    def emit(self, itype: IssueType, extra: dict, field: str, raw: Any) -> None:
+        col = self.ctx.columns.get(field)
+        issue = itype.issue(self.n, col, field, raw, **extra)
+        if itype.severity == "error":
+            self.ctx.report.errors.append(issue)
+            if self.bad is None:
+                self.bad = set()
+            self.bad.add(field)
+        else:
+            self.ctx.report.warnings.append(issue)
+
+    def fix(self, field: str, raw: Any, to: Any, code: str) -> None:
+        self.ctx.report.fixes.append(Fix(self.n, field, _letter(self.ctx.columns.get(field)),
+                                         raw, to, code))
+
+
+_EMPTY: frozenset = frozenset()
+
+
+_column_letter = lru_cache(maxsize=256)(column_letter)
+
+
+def _letter(col: Column | None) -> str | None:
+    return None if col is None else _column_letter(col.index)
+
+
+def check_rows(rows: Iterable[tuple[int, dict[str, Any]]], ctx: CheckContext) -> None:
+    """Check and repair every row; append Records, Issues and Fixes to ``ctx.report``."""
+    columns = ctx.columns
+    required = required_fields(ctx.form)
+    parsers = _parsers(ctx)
+    plan = [(f, parsers[f], {} if f in _REPEATING else None, f in required)
+            for f in columns if f in parsers]
+    free = [f for f in columns if f not in parsers and f not in _PLACE_FIELDS
+            and f not in _FACILITY_FIELDS]
+    has_places = "district" in columns or "ward" in columns
+    facility_fields = [f for f in _FACILITY_FIELDS if f in columns]
+    has_doses = "dose2_date" in columns or "dose2_vaccine" in columns
+    has_id = "id_number" in columns
+    headers = {f: c.header for f, c in columns.items()}
+    place = places.place_checker(ctx.directory)
+    find_facility = facilities.finder(ctx.directory)
+    seen_ids: dict[str, int] = {}
+    records = ctx.report.records
+    Row = _Row
+    for n, raw in rows:
+        values = dict(raw)  # free text is kept as written; parsed fields are replaced below
+        row = None
+        for field in free:
+            v = values.get(field)
+            if v.__class__ is not str and v is not None:
+                values[field] = _free(v)
+        for field, parse, memo, must in plan:
+            v = values.get(field)
+            if v is None or v == "":
+                values[field] = None
+                if must:
+                    if row is None:
+                        row = Row(n, ctx)
+                    row.emit(I.REQUIRED_MISSING, _NO, field, None)
+                continue
+            if memo is not None and v.__class__ is not bool:
+                res = memo.get(v)
+                if res is None:
+                    res = memo[v] = parse(v)
+            else:
+                res = parse(v)
+            value, problem, fix = res
+            values[field] = value
+            if problem is not None or fix is not None:
+                if row is None:
+                    row = Row(n, ctx)
+                if problem is not None:
+                    row.emit(problem[0], problem[1], field, v)
+                if fix is not None:
+                    row.fix(field, v, fix[0], fix[1])
+        if has_places or has_id or facility_fields or has_doses:
+            if row is None:
+                row = Row(n, ctx)
+            if has_places:
+                _check_places(row, raw, values, required, place)
+            if has_id:
+                _check_id(row, raw, values, headers, seen_ids)
+            for field in facility_fields:
+                _check_facility(row, field, raw.get(field), values, required, find_facility)
+            if has_doses and (values.get("dose2_date") is not None
+                              or values.get("dose2_vaccine") is not None
+                              or values.get("dose2_facility") is not None
+                              or values.get("dose2_lot") is not None):
+                for field, (itype, extra) in doses.cross_check(values, row.bad or _EMPTY, headers):
+                    row.emit(itype, extra, field, raw.get(field))
+        records.append(Record(n, values, row is None or row.bad is None))
+
+
+_NO: dict = {}
+
+
+def _free(v: Any) -> Any:
+    """Free text (address, occupation, lot …) given as a number: whole numbers as digits."""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, int) and not isinstance(v, bool):
+        return str(v)
+    return v
+
+
+def _blank(v: Any) -> bool:
+    return v is None or v == ""
+
+
+def _check_places(row: _Row, raw: dict, values: dict, required: frozenset, place) -> None:
+    d_raw, w_raw = raw.get("district"), raw.get("ward")
+    if d_raw == "":
+        d_raw = None
+    if w_raw == "":
+        w_raw = None
+    cols = row.ctx.columns
+    if d_raw is None and "district" in required and "district" in cols:
+        row.emit(I.REQUIRED_MISSING, _NO, "district", None)
+    if w_raw is None and "ward" in required and "ward" in cols:
+        row.emit(I.REQUIRED_MISSING, _NO, "ward", None)
+    province = values.get("province")
+    if province is not None and province != row.ctx.directory.province_name:
+        # another province: keep district and ward as written
+        values["district"] = places.tidy_place(d_raw) if d_raw is not None else None
+        values["ward"] = places.tidy_place(w_raw) if w_raw is not None else None
+        values["district_code"] = values["ward_code"] = None
+        return
+    d_val, d_code, d_prob, w_val, w_code, w_prob = place(d_raw, w_raw)
+    values["district"], values["district_code"] = d_val, d_code
+    values["ward"], values["ward_code"] = w_val, w_code
+    if d_prob is not None:
+        row.emit(d_prob[0], d_prob[1], "district", d_raw)
+    if w_prob is not None:
+        extra = w_prob[1]
+        if w_prob[0] is I.WARD_NOT_IN_DISTRICT:
+            col = cols.get("district")
+            extra = {**extra, "district_header": col.header if col else "Quận/Huyện"}
+        row.emit(w_prob[0], extra, "ward", w_raw)
+
+
+def _check_id(row: _Row, raw: dict, values: dict, headers: dict, seen: dict[str, int]) -> None:
+    value = values.get("id_number")
+    bad = row.bad or _EMPTY
+    if value is None or "id_number" in bad:
+        return
+    first = seen.get(value)
+    if first is None:
+        seen[value] = row.n
+    else:
+        row.emit(I.ID_DUPLICATE, {"first_row": first}, "id_number", raw.get("id_number"))
+    if len(value) != 12 or not value.isdigit():
+        return
+    gender = values.get("gender") if "gender" not in bad else None
+    dob = values.get("dob") if "dob" not in bad else None
+    dob_year = dob.year if isinstance(dob, date) else dob if isinstance(dob, int) else None
+    if gender is None and dob_year is None:
+        return
+    found = ids.cross_check(value, gender, dob_year, headers.get("gender", "Giới tính"),
+                            headers.get("dob", "Ngày sinh"))
+    for itype, extra in found:
+        if itype is I.ID_GENDER_MISMATCH:
+            extra = {**extra, "gender": I.show(raw.get("gender"))}
+        row.emit(itype, extra, "id_number", raw.get("id_number"))
+
+
+def _check_facility(row: _Row, field: str, v: Any, values: dict, required: frozenset,
+                    find) -> None:
+    key_field = field + "_key"
+    if v is None or v == "":
+        values[field] = values[key_field] = None
+        if field in required:
+            row.emit(I.REQUIRED_MISSING, _NO, field, None)
+        return
+    found = find(v, values.get("district_code"))
+    if found is not None:
+        values[field], values[key_field] = found.name, found.key
+        return
+    values[field], values[key_field] = places.tidy_place(v), None
+    routed = field == "dose1_facility" and row.ctx.form == "mau2"
+    row.emit(I.FACILITY_UNKNOWN if routed else I.FACILITY_UNKNOWN_WARNING, _NO, field, v)

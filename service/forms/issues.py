@@ -1,0 +1,267 @@
+"""The catalog of problems the checks find in a row, frictionless-style.
+
+Each problem type is an ``IssueType``: a stable kebab-case ``code`` (the JSON contract), a
+severity ("error" blocks the row, "warning" does not) and a Vietnamese message template.
+Checks return issue types with a few named values; only ``IssueType.issue`` builds the text,
+so every message reads the same way: it names the column as the sender wrote it and the cell,
+says what is wrong and how to fix it.
+
+Template placeholders: ``{where}`` (``Cột "Ngày sinh" (ô C12)``), ``{value}`` (the cell as the
+sender wrote it) and whatever named values the check passes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from .model import Column, Issue
+
+_MAX_SHOWN = 60  # characters of a cell value quoted in a message
+
+
+@dataclass(frozen=True, slots=True)
+class IssueType:
+    code: str
+    template: str
+    severity: str = "error"
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+    def issue(self, row: int | None, column: Column | None, field: str | None, value: Any,
+              **extra: Any) -> Issue:
+        where = _where(row, column, field)
+        message = self.template.format(where=where, value=show(value), **extra)
+        return Issue(code=self.code, message=message, row=row,
+                     column=column.letter if column is not None else None, field=field,
+                     header=column.header if column is not None else None,
+                     value=value, severity=self.severity)
+
+
+def _where(row: int | None, column: Column | None, field: str | None) -> str:
+    if column is None:
+        return f'Cột "{field_label(field)}"' + (f" (dòng {row})" if row else "")
+    if row is None:
+        return f'Cột "{column.header}" (cột {column.letter})'
+    return f'Cột "{column.header}" (ô {column.letter}{row})'
+
+
+def field_label(field: str | None) -> str:
+    """The Vietnamese label of a field key, for columns that are not in the file."""
+    from .checks.config import field_labels  # late: checks.config reads config/fields.toml
+    return field_labels().get(field or "", field or "")
+
+
+def show(value: Any) -> str:
+    """A cell value as the sender sees it: whole floats without '.0', dates day-first."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, datetime):
+        if (value.hour, value.minute, value.second) == (0, 0, 0):
+            return value.strftime("%d/%m/%Y")
+        return value.strftime("%d/%m/%Y %H:%M")
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    s = str(value)
+    return s if len(s) <= _MAX_SHOWN else s[:_MAX_SHOWN - 1] + "…"
+
+
+def ddmmyyyy(d: date) -> str:
+    return d.strftime("%d/%m/%Y")
+
+
+E, W = "error", "warning"
+
+# ------------------------------------------------------------------------- presence
+REQUIRED_MISSING = IssueType(
+    "required-missing",
+    "{where} đang để trống. Đây là thông tin bắt buộc, vui lòng ghi đầy đủ.")
+
+# ------------------------------------------------------------------------- names
+NAME_DIGITS = IssueType(
+    "name-invalid",
+    '{where}: "{value}" có chữ số. Họ và tên chỉ gồm chữ cái và khoảng trắng, '
+    "ví dụ Nguyễn Văn An.")
+NAME_CHARS = IssueType(
+    "name-invalid",
+    '{where}: "{value}" có ký tự không hợp lệ ({chars}). Họ và tên chỉ gồm chữ cái và '
+    "khoảng trắng, ví dụ Nguyễn Văn An.")
+
+# ------------------------------------------------------------------------- dates
+DATE_INVALID = IssueType(
+    "date-invalid",
+    '{where}: "{value}" không phải ngày có thật. Vui lòng ghi theo dạng ngày/tháng/năm, '
+    "ví dụ {example}.")
+DATE_UNREADABLE = IssueType(
+    "date-invalid",
+    '{where}: không đọc được "{value}" là một ngày. Vui lòng ghi theo dạng ngày/tháng/năm, '
+    "ví dụ {example}.")
+DATE_MONTH_FIRST = IssueType(
+    "date-month-first",
+    '{where}: "{value}" có vẻ ghi tháng trước ngày. Vui lòng ghi theo dạng ngày/tháng/năm, '
+    "tức là {suggestion}.")
+DOSE_DATE_YEAR_ONLY = IssueType(
+    "date-invalid",
+    '{where}: "{value}" chỉ là năm, chưa phải ngày tiêm. Vui lòng ghi đủ ngày/tháng/năm tiêm, '
+    "ví dụ 15/07/2021.")
+DATE_FUTURE = IssueType(
+    "date-future",
+    '{where}: ngày sinh "{value}" nằm sau ngày hôm nay ({today}). Vui lòng ghi đúng ngày sinh '
+    "theo dạng ngày/tháng/năm, ví dụ 05/09/1980.")
+DATE_TOO_EARLY = IssueType(
+    "date-too-early",
+    '{where}: ngày sinh "{value}" trước năm 1900. Vui lòng kiểm tra lại và ghi đúng năm sinh.')
+DOB_YEAR_ONLY = IssueType(
+    "dob-year-only",
+    '{where}: chỉ ghi năm sinh "{value}". Danh sách vẫn được nhận; nếu biết, vui lòng ghi đủ '
+    "ngày/tháng/năm sinh, ví dụ 05/09/{value}.", W)
+DOB_TOO_YOUNG = IssueType(
+    "dob-too-young",
+    '{where}: ngày sinh "{value}" cho thấy người này chưa đủ 12 tuổi. Vui lòng kiểm tra lại '
+    "ngày sinh.", W)
+DOSE_DATE_BEFORE_START = IssueType(
+    "dose-date-before-start",
+    '{where}: ngày tiêm "{value}" trước ngày 08/03/2021, ngày Việt Nam bắt đầu tiêm vắc xin '
+    "phòng COVID-19. Vui lòng kiểm tra lại ngày tiêm.")
+DOSE_DATE_FUTURE = IssueType(
+    "dose-date-future",
+    '{where}: ngày tiêm "{value}" nằm sau ngày nhận danh sách ({today}). Vui lòng chỉ ghi '
+    "ngày đã tiêm thực tế.")
+
+# ------------------------------------------------------------------------- gender
+GENDER_INVALID = IssueType(
+    "gender-invalid",
+    '{where}: "{value}" không phải giới tính hợp lệ. Vui lòng ghi Nam, Nữ hoặc Khác.')
+
+# ------------------------------------------------------------------------- ID numbers
+ID_INVALID = IssueType(
+    "id-invalid",
+    '{where}: "{value}" không phải số CMND/CCCD hợp lệ. Vui lòng ghi số CCCD 12 chữ số, '
+    "số CMND 9 chữ số hoặc số hộ chiếu (1 chữ cái và 7 chữ số).")
+ID_PROVINCE = IssueType(
+    "id-invalid",
+    '{where}: số CCCD "{value}" có 3 số đầu "{ppp}" không phải mã tỉnh nào (3 số đầu là mã '
+    "tỉnh nơi đăng ký khai sinh, ví dụ An Giang là 089). Vui lòng kiểm tra lại số CCCD.")
+ID_CENTURY = IssueType(
+    "id-invalid",
+    '{where}: số CCCD "{value}" có chữ số thứ tư là {g}, trong khi chữ số này chỉ có thể là '
+    "0, 1, 2 hoặc 3 (thế kỷ sinh và giới tính). Vui lòng kiểm tra lại số CCCD.")
+ID_LOST_DIGITS = IssueType(
+    "id-lost-digits",
+    '{where}: "{value}" đã bị Excel đổi sang dạng số mũ nên mất chữ số. Vui lòng định dạng '
+    "cột này là Văn bản (Text) rồi gõ lại đủ số CMND/CCCD.")
+ID_GENDER_MISMATCH = IssueType(
+    "id-gender-mismatch",
+    '{where}: số CCCD "{value}" là của người {id_gender} (chữ số thứ tư là {g}), nhưng cột '
+    '"{gender_header}" ghi "{gender}". Vui lòng kiểm tra lại số CCCD hoặc giới tính.')
+ID_YEAR_MISMATCH = IssueType(
+    "id-year-mismatch",
+    '{where}: số CCCD "{value}" cho biết năm sinh {id_year} (chữ số thứ tư đến thứ sáu), '
+    'nhưng cột "{dob_header}" ghi năm sinh {dob_year}. Vui lòng kiểm tra lại số CCCD hoặc '
+    "ngày sinh.")
+ID_DUPLICATE = IssueType(
+    "id-duplicate",
+    '{where}: số CMND/CCCD "{value}" trùng với dòng {first_row}. Mỗi người chỉ ghi một lần; '
+    "vui lòng kiểm tra lại số hoặc xóa dòng trùng.")
+
+# ------------------------------------------------------------------------- phones
+PHONE_LETTERS = IssueType(
+    "phone-letters",
+    '{where}: "{value}" có chữ cái. Số điện thoại chỉ gồm chữ số, ví dụ 0912345678.')
+PHONE_INVALID = IssueType(
+    "phone-invalid",
+    '{where}: "{value}" không phải số điện thoại di động Việt Nam hợp lệ. Vui lòng ghi số '
+    "di động 10 chữ số, ví dụ 0912345678.")
+PHONE_NOT_MOBILE = IssueType(
+    "phone-not-mobile",
+    '{where}: "{value}" là số điện thoại cố định. Vui lòng ghi số điện thoại di động '
+    "10 chữ số của người được tiêm, ví dụ 0912345678.")
+PHONE_MULTIPLE = IssueType(
+    "phone-multiple",
+    '{where}: ô ghi nhiều số điện thoại ("{value}"); hệ thống lấy số đầu tiên {phone}. '
+    "Mỗi ô chỉ nên ghi một số di động.", W)
+
+# ------------------------------------------------------------------------- insurance
+INSURANCE_INVALID = IssueType(
+    "insurance-invalid",
+    '{where}: "{value}" không phải số thẻ BHYT hợp lệ. Vui lòng ghi mã thẻ 15 ký tự '
+    "(2 chữ cái rồi 13 chữ số, ví dụ GD4898912345678) hoặc mã số BHXH 10 chữ số.")
+
+# ------------------------------------------------------------------------- priority group
+PRIORITY_INVALID = IssueType(
+    "priority-invalid",
+    '{where}: "{value}" không phải nhóm ưu tiên hợp lệ. Vui lòng ghi số nhóm từ 1 đến 16 '
+    'theo Quyết định 3355/QĐ-BYT, ví dụ 4 hoặc "Nhóm 4".')
+
+# ------------------------------------------------------------------------- places
+PROVINCE_OTHER = IssueType(
+    "province-other",
+    '{where}: "{value}" không phải tỉnh An Giang. Danh sách vẫn được nhận, nhưng quận/huyện '
+    "và xã/phường của dòng này không được đối chiếu với danh mục của tỉnh.", W)
+DISTRICT_UNKNOWN = IssueType(
+    "district-unknown",
+    '{where}: không tìm thấy "{value}" trong danh sách huyện, thị xã, thành phố của tỉnh '
+    'An Giang. Vui lòng ghi đúng tên, ví dụ "Thành phố Long Xuyên" hoặc "Huyện Chợ Mới".')
+WARD_UNKNOWN = IssueType(
+    "ward-unknown",
+    '{where}: không tìm thấy "{value}" trong danh sách xã, phường, thị trấn{scope}. '
+    'Vui lòng ghi đúng tên, ví dụ "{example}".')
+WARD_NOT_IN_DISTRICT = IssueType(
+    "ward-not-in-district",
+    '{where}: "{value}" không thuộc {district} mà thuộc {elsewhere}. Vui lòng kiểm tra lại '
+    'cột "{district_header}" hoặc cột này.')
+
+# ------------------------------------------------------------------------- vaccines and doses
+VACCINE_UNKNOWN = IssueType(
+    "vaccine-unknown",
+    '{where}: không nhận ra tên vắc xin "{value}". Vui lòng ghi một trong các tên: {names}.')
+DOSE2_BEFORE_DOSE1 = IssueType(
+    "dose2-before-dose1",
+    '{where}: ngày tiêm mũi 2 ({dose2}) không sau ngày tiêm mũi 1 ({dose1}). Vui lòng kiểm '
+    "tra lại ngày tiêm của hai mũi.")
+DOSE_INTERVAL_TOO_SHORT = IssueType(
+    "dose-interval-too-short",
+    '{where}: mũi 2 tiêm ngày {dose2}, chỉ {days} ngày sau mũi 1 ({dose1}), trong khi vắc xin '
+    "{vaccine} cần cách ít nhất {min_days} ngày. Vui lòng kiểm tra lại ngày tiêm.")
+JANSSEN_SECOND_DOSE = IssueType(
+    "janssen-second-dose",
+    "{where}: vắc xin Janssen chỉ tiêm một mũi nên không có mũi 2. Vui lòng kiểm tra lại tên "
+    "vắc xin hoặc bỏ thông tin mũi 2 của người này.")
+DOSE2_WITHOUT_DOSE1 = IssueType(
+    "dose2-without-dose1",
+    "{where}: đã ghi thông tin mũi 2 nhưng chưa ghi ngày tiêm và tên vắc xin mũi 1. Vui lòng "
+    "ghi đủ thông tin mũi 1.")
+DOSE2_INCOMPLETE = IssueType(
+    "dose2-incomplete",
+    '{where} đang để trống trong khi cột "{other_header}" của mũi 2 đã có thông tin. Vui lòng '
+    "ghi bổ sung.", W)
+
+# ------------------------------------------------------------------------- facilities
+FACILITY_UNKNOWN = IssueType(
+    "facility-unknown",
+    '{where}: không tìm thấy cơ sở tiêm "{value}" trong danh sách cơ sở tiêm chủng của tỉnh '
+    "An Giang, nên chưa chuyển được dòng này đến nơi đã tiêm mũi 1. Vui lòng ghi đúng tên cơ "
+    'sở, ví dụ "Trạm Y tế Xã Mỹ Khánh" hoặc "Trung tâm Y tế huyện Chợ Mới".')
+FACILITY_UNKNOWN_WARNING = IssueType(
+    "facility-unknown",
+    '{where}: không tìm thấy cơ sở tiêm "{value}" trong danh sách cơ sở tiêm chủng của tỉnh '
+    'An Giang. Vui lòng kiểm tra lại tên cơ sở, ví dụ "Trạm Y tế Xã Mỹ Khánh" hoặc '
+    '"Trung tâm Y tế huyện Chợ Mới".', W)
+
+# ------------------------------------------------------------------------- other cells
+VALUE_INVALID = IssueType(
+    "value-invalid",
+    '{where}: "{value}" không phải nội dung hợp lệ cho cột này. Vui lòng ghi lại bằng chữ.')
+
+
+def all_types() -> list[IssueType]:
+    """Every issue type of the catalog (for docs and tests)."""
+    return [v for v in globals().values() if isinstance(v, IssueType)]

@@ -1,0 +1,253 @@
+"""Decide what a file really is, from its bytes, and refuse hostile files before parsing.
+
+``sniff(path, max_bytes)`` returns the reader kind ("xlsx", "xlsm", "xlsb", "ods", "xls",
+"csv", "html", "mhtml") or raises ``Unreadable`` with a stable code and one Vietnamese
+sentence for the sender. Nothing here parses a spreadsheet: only the zip central
+directory, the first bytes of XML parts and the OLE2 directory are looked at.
+"""
+from __future__ import annotations
+
+import io
+import os
+import re
+import zipfile
+
+import xlrd.compdoc
+
+from ..model import Unreadable
+
+# ---------------------------------------------------------------------------- limits
+
+MAX_UNCOMPRESSED = 500_000_000  # sum of a zip's members once inflated
+MAX_RATIO = 200  # inflated / compressed, per member …
+RATIO_FLOOR = 5_000_000  # … for members that inflate beyond this (small ones are harmless)
+MAX_MEMBERS = 10_000
+XML_PROLOG_BYTES = 4096  # read XML parts' prologs in steps of this …
+MAX_PROLOG = 1_000_000  # … up to this much before the root element
+
+# ---------------------------------------------------------------------------- messages
+
+RESEND = "vui lòng mở tệp bằng Excel, lưu lại dạng .xlsx rồi gửi lại."
+MESSAGES = {
+    "empty-file": "Tệp đính kèm rỗng (0 byte); vui lòng gửi lại đúng tệp danh sách.",
+    "too-large": "Tệp lớn hơn giới hạn {limit} MB; vui lòng chia danh sách thành nhiều tệp nhỏ hơn rồi gửi lại.",
+    "corrupt-file": "Tệp bị hỏng hoặc không đầy đủ nên không mở được; " + RESEND,
+    "zip-bomb": "Tệp có dung lượng giải nén bất thường nên hệ thống từ chối đọc; " + RESEND,
+    "xml-entities": "Tệp chứa khai báo XML không an toàn nên hệ thống từ chối đọc; " + RESEND,
+    "encrypted": "Tệp được bảo vệ bằng mật khẩu nên hệ thống không đọc được; vui lòng gỡ mật khẩu rồi gửi lại.",
+    "too-many-rows": "Trang tính \u201c{sheet}\u201d vượt giới hạn {limit:,} dòng của một tệp; "
+                     "vui lòng chia danh sách thành nhiều tệp nhỏ hơn rồi gửi lại.",
+    "too-many-columns": "Bảng trong tệp có hơn {limit:,} cột, vượt giới hạn của bảng tính; "
+                        "vui lòng kiểm tra lại tệp rồi gửi lại.",
+    "unsupported-type": "Tệp này là {what}, không phải bảng tính; vui lòng gửi danh sách dưới dạng tệp Excel (.xlsx hoặc .xls).",
+}
+
+
+def unreadable(code: str, **fields) -> Unreadable:
+    """The typed error for ``code``, its Vietnamese sentence filled in (thousands with dots)."""
+    text = MESSAGES[code].format(**fields)
+    if "{limit:," in MESSAGES[code]:
+        text = re.sub(r"(?<=\d),(?=\d{3})", ".", text)
+    return Unreadable(code, text)
+
+
+# ---------------------------------------------------------------------------- magic numbers
+
+OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_OTHER = [  # (magic, what the sender sent, in Vietnamese)
+    (b"%PDF", "tệp PDF"),
+    (b"\x89PNG", "hình ảnh (PNG)"),
+    (b"\xff\xd8\xff", "hình ảnh (JPEG)"),
+    (b"GIF8", "hình ảnh (GIF)"),
+    (b"BM", None),  # too short to trust alone; checked with a size test below
+    (b"II*\x00", "hình ảnh (TIFF)"),
+    (b"MM\x00*", "hình ảnh (TIFF)"),
+    (b"RIFF", "tệp đa phương tiện"),
+    (b"Rar!", "tệp nén RAR"),
+    (b"7z\xbc\xaf\x27\x1c", "tệp nén 7z"),
+    (b"\x1f\x8b", "tệp nén gzip"),
+    (b"{\\rtf", "văn bản RTF"),
+    (b"MZ", "tệp chương trình"),
+    (b"\x7fELF", "tệp chương trình"),
+]
+
+
+def sniff(path: str, max_bytes: int) -> str:
+    try:
+        size = os.path.getsize(path)
+    except OSError:
+        raise unreadable("corrupt-file") from None
+    if size == 0:
+        raise unreadable("empty-file")
+    if size > max_bytes:
+        raise unreadable("too-large", limit=max(1, max_bytes // 1_000_000))
+    with open(path, "rb") as fh:
+        head = fh.read(8192)
+
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+        return _zip_kind(path)
+    if head.startswith(OLE2):
+        return _ole2_kind(path)
+    for magic, what in _OTHER:
+        if head.startswith(magic):
+            if what is None:  # "BM" bitmap: trust it only with a plausible header size
+                if len(head) >= 14 and int.from_bytes(head[2:6], "little") == size:
+                    raise unreadable("unsupported-type", what="hình ảnh (BMP)")
+                continue
+            raise unreadable("unsupported-type", what=what)
+    if head[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1") or head[4:8] == b"ftyp":
+        raise unreadable("unsupported-type", what="hình ảnh hoặc video")
+    return _text_kind(head)
+
+
+# ---------------------------------------------------------------------------- zip containers
+
+
+def _zip_kind(path: str) -> str:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            if any(i.flag_bits & 0x1 for i in infos):
+                raise unreadable("encrypted")  # a password-protected zip
+            names = {i.filename for i in infos}
+            _check_bomb(infos)
+            kind = _ooxml_kind(zf, names)
+            _check_xml_prologs(zf, infos)
+            return kind
+    except Unreadable:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, KeyError,
+            NotImplementedError, RuntimeError):
+        # a truncated or damaged archive; RuntimeError: an encrypted (zip password) member
+        raise unreadable("corrupt-file") from None
+
+
+def _check_bomb(infos: list[zipfile.ZipInfo]) -> None:
+    if len(infos) > MAX_MEMBERS:
+        raise unreadable("zip-bomb")
+    total = 0
+    for info in infos:
+        total += info.file_size
+        if total > MAX_UNCOMPRESSED:
+            raise unreadable("zip-bomb")
+        if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise unreadable("zip-bomb")
+
+
+def _ooxml_kind(zf: zipfile.ZipFile, names: set[str]) -> str:
+    lower = {n.lower() for n in names}
+    if "xl/workbook.xml" in lower:
+        if "xl/vbaproject.bin" in lower:
+            return "xlsm"
+        try:
+            types = zf.read("[Content_Types].xml")[:200_000]
+        except KeyError:
+            types = b""
+        return "xlsm" if b"macroEnabled" in types else "xlsx"
+    if "xl/workbook.bin" in lower:
+        return "xlsb"
+    if "mimetype" in lower:
+        mime = zf.read("mimetype")[:100].strip()
+        if mime == b"application/vnd.oasis.opendocument.spreadsheet":
+            return "ods"
+        if mime.startswith(b"application/vnd.oasis.opendocument.text"):
+            raise unreadable("unsupported-type", what="văn bản (ODT)")
+    if "word/document.xml" in lower:
+        raise unreadable("unsupported-type", what="văn bản Word")
+    if "ppt/presentation.xml" in lower:
+        raise unreadable("unsupported-type", what="bản trình chiếu PowerPoint")
+    raise unreadable("unsupported-type", what="tệp nén (zip)")
+
+
+_DOCTYPE_RE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+_ROOT_RE = re.compile(rb"<[A-Za-z_]")
+
+
+def _check_xml_prologs(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> None:
+    """Refuse any XML part that declares a DTD or entities (billion laughs, XXE). A DTD can
+    only stand in the prolog, before the root element: only that much is read."""
+    for info in infos:
+        name = info.filename.lower()
+        if not name.endswith((".xml", ".rels", ".vml")):
+            continue
+        with zf.open(info) as fh:
+            prolog = b""
+            while len(prolog) < MAX_PROLOG:
+                chunk = fh.read(XML_PROLOG_BYTES)
+                if not chunk:
+                    break
+                prolog += chunk
+                root = _ROOT_RE.search(prolog)
+                if root:
+                    prolog = prolog[:root.start()]
+                    break
+            else:
+                raise unreadable("xml-entities")  # megabytes of prolog: nothing honest does that
+        if _DOCTYPE_RE.search(prolog):
+            raise unreadable("xml-entities")
+
+
+# ---------------------------------------------------------------------------- OLE2 containers
+
+
+def _ole2_kind(path: str) -> str:
+    with open(path, "rb") as fh:
+        data = fh.read()
+    try:
+        doc = xlrd.compdoc.CompDoc(data, logfile=io.StringIO())
+        streams = {d.name for d in doc.dirlist}
+    except Exception:  # xlrd raises CompDocError and assorted IndexErrors on damage
+        raise unreadable("corrupt-file") from None
+    if "EncryptionInfo" in streams or "EncryptedPackage" in streams:
+        raise unreadable("encrypted")  # an OOXML workbook under a password
+    if "Workbook" in streams or "Book" in streams:
+        return "xls"
+    if "WordDocument" in streams:
+        raise unreadable("unsupported-type", what="văn bản Word (.doc)")
+    if "PowerPoint Document" in streams:
+        raise unreadable("unsupported-type", what="bản trình chiếu PowerPoint")
+    raise unreadable("unsupported-type", what="tệp Office không phải bảng tính")
+
+
+# ---------------------------------------------------------------------------- text files
+
+_HTML_RE = re.compile(rb"<\s*(html|table|!doctype\s+html|body|head|meta)\b", re.IGNORECASE)
+_XML_SS_RE = re.compile(rb"urn:schemas-microsoft-com:office:spreadsheet")
+
+
+def _text_kind(head: bytes) -> str:
+    sample = head
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        sample = head.decode("utf-16", errors="ignore").encode("utf-8", errors="ignore")
+    elif _looks_utf16(head):
+        sample = head.decode("utf-16-le" if head[1:2] == b"\x00" else "utf-16-be",
+                             errors="ignore").encode("utf-8", errors="ignore")
+    elif b"\x00" in head:
+        raise unreadable("unsupported-type", what="tệp nhị phân không rõ loại")
+    stripped = sample.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if stripped[:200].lower().startswith(b"mime-version") or (
+            b"multipart/related" in sample[:2000].lower() and b"text/html" in sample.lower()):
+        return "mhtml"
+    if stripped.startswith(b"<?xml") and _XML_SS_RE.search(sample):
+        raise unreadable("unsupported-type", what="bảng tính dạng XML 2003")
+    if _HTML_RE.search(sample[:4096]):
+        return "html"
+    if stripped.startswith(b"<?xml") or stripped.startswith(b"<"):
+        raise unreadable("unsupported-type", what="tệp XML")
+    if not _is_text(sample):
+        raise unreadable("unsupported-type", what="tệp nhị phân không rõ loại")
+    return "csv"
+
+
+def _looks_utf16(head: bytes) -> bool:
+    """UTF-16 without a BOM: every other byte of ASCII text is NUL."""
+    if len(head) < 4:
+        return False
+    even, odd = head[0::2], head[1::2]
+    return (odd.count(0) > 0.4 * len(odd) and even.count(0) == 0) or (
+        even.count(0) > 0.4 * len(even) and odd.count(0) == 0)
+
+
+def _is_text(sample: bytes) -> bool:
+    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 13, 12))
+    return controls <= len(sample) // 100

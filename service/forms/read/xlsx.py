@@ -1,0 +1,348 @@
+"""OOXML workbooks (.xlsx, .xlsm; .xlsb and .ods values too) → ``Sheet`` grids.
+
+Values come from python-calamine (fast, Rust). What calamine does not tell is read from the
+package itself, leanly and only when needed:
+- the row count, from each sheet's ``<dimension>`` before anything is loaded, confirmed by a
+  streaming scan when it is over the limit or missing;
+- formula cells without a cached value (files written by libraries, not by Excel: Excel
+  always keeps a calcChain part and cached values);
+- cell fonts, only when styles.xml names a legacy (TCVN3/VNI) font.
+Macros in .xlsm are never run: only cell values are read.
+"""
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+import shutil
+import tempfile
+import zipfile
+from contextlib import contextmanager
+from array import array
+from typing import Any, Callable
+
+import python_calamine as pc
+from defusedxml import ElementTree as SafeET
+from defusedxml.common import DefusedXmlException
+
+from .. import legacy
+from ..model import Sheet, Unreadable, Workbook
+from .guard import unreadable
+
+NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+NS_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+MAX_SMALL_PART = 50_000_000  # workbook.xml, rels, styles.xml: refuse to parse beyond this
+CHUNK = 1 << 22
+
+
+def read(path: str, kind: str, max_rows: int) -> Workbook:
+    parts: dict[str, str] = {}
+    fonts: list[str | None] | None = None
+    calc_chain = False
+    if kind in ("xlsx", "xlsm"):
+        try:
+            with zipfile.ZipFile(path) as zf:
+                names = set(zf.namelist())
+                parts = _sheet_parts(zf)
+                calc_chain = "xl/calcChain.xml" in names
+                fonts = _style_fonts(zf) if "xl/styles.xml" in names else None
+                scans = {name: _prepare(zf, part, name, max_rows, fonts, calc_chain)
+                         for name, part in parts.items() if part in names}
+        except Unreadable:
+            raise
+        except DefusedXmlException:
+            raise unreadable("xml-entities") from None
+        except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, SafeET.ParseError):
+            raise unreadable("corrupt-file") from None
+    else:
+        scans = {}
+
+    with _named_for_calamine(path, kind) as calamine_path:
+        try:
+            book = pc.CalamineWorkbook.from_path(calamine_path)
+            metas = book.sheets_metadata
+        except pc.PasswordError:
+            raise unreadable("encrypted") from None
+        except Exception:  # CalamineError, ZipError, XmlError, …: damaged content
+            raise unreadable("corrupt-file") from None
+        try:
+            sheets = _sheets(book, metas, scans, fonts, max_rows)
+        finally:
+            book.close()
+    return Workbook(path=path, kind=kind, sheets=sheets)
+
+
+@contextmanager
+def _named_for_calamine(path: str, kind: str):
+    """calamine picks its parser by the file name's extension, and senders rename files
+    (an .xlsx sent as .xls): hand it a link whose name matches what the bytes are."""
+    ext = "." + kind
+    if path.lower().endswith(ext):
+        yield path
+        return
+    tmp = tempfile.mkdtemp(prefix="vaxmail-read-")
+    link = os.path.join(tmp, "book" + ext)
+    try:
+        try:
+            os.symlink(os.path.abspath(path), link)
+        except OSError:
+            shutil.copyfile(path, link)
+        yield link
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _sheets(book, metas, scans: dict, fonts: list[str | None] | None, max_rows: int) -> list[Sheet]:
+    legacy_book = bool(fonts) and any(legacy.legacy_kind(f) for f in fonts)
+    sheets: list[Sheet] = []
+    for meta in metas:
+        if meta.typ != pc.SheetTypeEnum.WorkSheet:
+            continue  # chart sheets and macro sheets hold no list
+        scan = scans.get(meta.name)
+        try:
+            cs = book.get_sheet_by_name(meta.name)
+            if scan is None and cs.height > max_rows:  # formats without a pre-check (.xlsb, .ods)
+                raise unreadable("too-many-rows", sheet=meta.name, limit=max_rows)
+            rows = cs.to_python(skip_empty_area=False)
+            merged = [(a[0], a[1], b[0], b[1]) for a, b in (cs.merged_cell_ranges or [])]
+        except Unreadable:
+            raise
+        except Exception:
+            raise unreadable("corrupt-file") from None
+        rows = _normalise(rows)
+        sheet = Sheet(name=meta.name, rows=rows, merged=merged,
+                      hidden=meta.visible != pc.SheetVisibleEnum.Visible)
+        if scan is not None:
+            sheet.formula_without_value = scan.formulas
+            if scan.formulas:  # keep the rows of value-less formula cells inside the grid
+                _pad(rows, max(i for i, _ in scan.formulas) + 1, max(j for _, j in scan.formulas) + 1)
+            if legacy_book and scan.styles is not None:
+                sheet.legacy_fonts = True
+                sheet.font = _font_lookup(scan.styles, fonts)
+        sheets.append(sheet)
+    return sheets
+
+
+# ---------------------------------------------------------------------------- values
+
+
+def _normalise(rows: list[list[Any]]) -> list[list[Any]]:
+    """calamine's '' for an empty cell → None, in place (only rows that have one are touched)."""
+    for r in rows:
+        if "" in r:
+            j = 0
+            try:
+                while True:
+                    j = r.index("", j)
+                    r[j] = None
+            except ValueError:
+                pass
+    return rows
+
+
+def _pad(rows: list[list[Any]], nrows: int, ncols: int) -> None:
+    ncols = max([ncols] + [len(r) for r in rows])
+    while len(rows) < nrows:
+        rows.append([])
+    for r in rows:
+        if len(r) < ncols:
+            r.extend([None] * (ncols - len(r)))
+
+
+# ---------------------------------------------------------------------------- package parts
+
+
+def _read_small(zf: zipfile.ZipFile, name: str) -> bytes:
+    info = zf.getinfo(name)
+    if info.file_size > MAX_SMALL_PART:
+        raise unreadable("zip-bomb")
+    return zf.read(info)
+
+
+def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name → its part path inside the package (e.g. "xl/worksheets/sheet1.xml")."""
+    wb = SafeET.fromstring(_read_small(zf, "xl/workbook.xml"))
+    try:
+        rels = SafeET.fromstring(_read_small(zf, "xl/_rels/workbook.xml.rels"))
+    except KeyError:
+        return {}
+    targets = {}
+    for rel in rels.iter(f"{NS_PKG_REL}Relationship"):
+        target = rel.get("Target", "")
+        target = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+        targets[rel.get("Id")] = target
+    out = {}
+    for sh in wb.iter(f"{NS_MAIN}sheet"):
+        part = targets.get(sh.get(f"{NS_REL}id"))
+        if part:
+            out[sh.get("name", "")] = part
+    return out
+
+
+def _style_fonts(zf: zipfile.ZipFile) -> list[str | None] | None:
+    """Font name of each cell style (cellXfs index), or None when no legacy font is named."""
+    raw = _read_small(zf, "xl/styles.xml")
+    if not re.search(rb'<(?:\w+:)?name\s+val="\s*(?:\.vn|vn|vni)', raw, re.IGNORECASE):
+        return None
+    root = SafeET.fromstring(raw)
+    font_names = []
+    fonts_el = root.find(f"{NS_MAIN}fonts")
+    for font in (fonts_el if fonts_el is not None else []):
+        name = font.find(f"{NS_MAIN}name")
+        font_names.append(name.get("val") if name is not None else None)
+    out: list[str | None] = []
+    xfs = root.find(f"{NS_MAIN}cellXfs")
+    for xf in (xfs if xfs is not None else []):
+        try:
+            fid = int(xf.get("fontId", "0"))
+        except ValueError:
+            fid = 0
+        out.append(font_names[fid] if 0 <= fid < len(font_names) else None)
+    return out or None
+
+
+def _font_lookup(styles: dict[int, array], fonts: list[str | None]) -> Callable[[int, int], str | None]:
+    default = fonts[0] if fonts else None
+
+    def font(i: int, j: int) -> str | None:
+        row = styles.get(i)
+        if row is None or j >= len(row):
+            return default
+        s = row[j]
+        return fonts[s] if s < len(fonts) else default
+
+    return font
+
+
+# ---------------------------------------------------------------------------- sheet scanning
+
+_DIMENSION_RE = re.compile(rb'<(?:\w+:)?dimension\s+ref="\$?[A-Z]*\$?(\d*)(?::\$?[A-Z]+\$?(\d+))?"')
+_ROW_RE = re.compile(rb"<(?:\w+:)?row\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?row>)", re.DOTALL)
+_CELL_RE = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.DOTALL)
+_R_ATTR = re.compile(rb'\br="\$?([A-Z]{1,3})\$?(\d+)"')
+_ROW_R_ATTR = re.compile(rb'\br="(\d+)"')
+_S_ATTR = re.compile(rb'\bs="(\d+)"')
+_HAS_VALUE = re.compile(rb"<(?:\w+:)?(?:v|is)\b[^>]*>\s*[^<\s]|<(?:\w+:)?t\b[^>]*>")
+_FORMULA_NO_VALUE = re.compile(
+    rb"^\s*<(?:\w+:)?f\b[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>)\s*(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*$")
+
+
+class _Scan:
+    __slots__ = ("formulas", "styles", "last_row")
+
+    def __init__(self, want_styles: bool):
+        self.formulas: set[tuple[int, int]] = set()
+        self.styles: dict[int, array] | None = {} if want_styles else None
+        self.last_row = 0  # 1-based number of the last row holding a value
+
+
+def _prepare(zf: zipfile.ZipFile, part: str, name: str, max_rows: int,
+             fonts: list[str | None] | None, calc_chain: bool) -> _Scan | None:
+    """Row-limit check, then a streaming scan when formulas, fonts or the count need one."""
+    with zf.open(part) as fh:
+        head = fh.read(16384)
+    m = _DIMENSION_RE.search(head)
+    dim_rows = int(m.group(2) or m.group(1) or 0) if m else None
+    want_styles = bool(fonts) and any(legacy.legacy_kind(f) for f in fonts)
+    need_count = dim_rows is None or dim_rows > max_rows
+    if not (need_count or want_styles or not calc_chain):
+        return None
+    scan = _scan(zf, part, want_styles, need_count, max_rows)
+    if scan.last_row > max_rows:
+        raise unreadable("too-many-rows", sheet=name, limit=max_rows)
+    return scan
+
+
+def _scan(zf: zipfile.ZipFile, part: str, want_styles: bool, need_count: bool, max_rows: int) -> _Scan:
+    """Formula cells without values, cell styles and the last row with a value, in one
+    streaming pass row by row. When only formulas are wanted, a cheap first pass looks for
+    any formula at all (most sheets have none) before rows are parsed."""
+    if not (want_styles or need_count) and not _has_formula(zf, part):
+        return _Scan(want_styles)
+    scan = _Scan(want_styles)
+    row_no = 0
+    carry = b""
+    with zf.open(part) as fh:
+        while True:
+            chunk = fh.read(CHUNK)
+            buf = carry + chunk if carry else chunk
+            if chunk:
+                cut = _last_row_start(buf)
+                if cut <= 0:  # no complete row yet (the sheet's head, or one huge row)
+                    carry = buf
+                    continue
+                work, carry = buf[:cut], buf[cut:]
+            else:
+                work, carry = buf, b""
+            row_no = _scan_rows(work, scan, row_no, want_styles)
+            if scan.last_row > max_rows:  # over the limit: no need to read on
+                break
+            if not chunk:
+                break
+    return scan
+
+
+def _has_formula(zf: zipfile.ZipFile, part: str) -> bool:
+    tail = b""
+    with zf.open(part) as fh:
+        head = fh.read(4096)
+        prefixed = re.search(rb"<\w+:worksheet\b", head) is not None
+        chunk = head
+        while chunk:
+            buf = tail + chunk
+            if buf.find(b"<f") >= 0 or (prefixed and (buf.find(b":f>") >= 0 or buf.find(b":f ") >= 0)):
+                return True
+            tail = buf[-8:]
+            chunk = fh.read(CHUNK)
+    return False
+
+
+def _scan_rows(work: bytes, scan: _Scan, row_no: int, want_styles: bool) -> int:
+    for m in _ROW_RE.finditer(work):
+        rm = _ROW_R_ATTR.search(m.group(1))
+        row_no = int(rm.group(1)) if rm else row_no + 1
+        body = m.group(2)
+        if not body:
+            continue
+        if _HAS_VALUE.search(body):
+            scan.last_row = max(scan.last_row, row_no)
+        has_formula = b"<f" in body or b":f" in body
+        if not (has_formula or want_styles):
+            continue
+        i = row_no - 1
+        col = -1
+        styles_row = None
+        for c in _CELL_RE.finditer(body):
+            attrs = c.group(1)
+            cm = _R_ATTR.search(attrs)
+            col = _col_index(cm.group(1)) if cm else col + 1
+            if want_styles:
+                sm = _S_ATTR.search(attrs)
+                if sm:
+                    s = int(sm.group(1))
+                    if s:
+                        if styles_row is None:
+                            styles_row = scan.styles.setdefault(i, array("I"))
+                        if len(styles_row) <= col:
+                            styles_row.extend([0] * (col + 1 - len(styles_row)))
+                        styles_row[col] = s
+            inner = c.group(2)
+            if has_formula and inner and _FORMULA_NO_VALUE.match(inner):
+                scan.formulas.add((i, col))
+    return row_no
+
+
+def _last_row_start(buf: bytes) -> int:
+    cut = buf.rfind(b"<row")
+    if cut < 0:  # a namespace prefix: <x:row
+        p = buf.rfind(b":row")
+        cut = buf.rfind(b"<", 0, p) if p > 0 else -1
+    return cut
+
+
+def _col_index(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ch - 64)
+    return n - 1

@@ -1,0 +1,196 @@
+"""Drains the outbox: claim → send → record "sent" in the store → done.
+
+Exactly-once, as far as SMTP allows:
+- Before sending, the recipients the store already recorded as accepted for this
+  Message-ID are skipped (a crash between the server's OK and ``done``): a message whose
+  every recipient is recorded is finished without a second send.
+- A crash between the server's OK and the store's record is the one window where a message
+  can go twice; it carries the same Message-ID, so mail clients show it once.
+- A temporary failure releases the entry with exponential backoff (30 s, 1 min, 2 min, …
+  capped at 1 h). After ``give_up_after`` (default 3 days) in the current cycle it is parked
+  with the last error. A permanent failure (5xx for every recipient) parks it at once.
+- Partial refusal: the accepted recipients are recorded; a copy of the message for the
+  refused ones is queued again (temporary refusals) or parked (permanent refusals).
+- When the server cannot be used at all (down, TLS or login failure) the round stops after
+  the first attempt instead of trying every message against it.
+
+The operator sees ``status()`` and ``list_parked()`` and calls ``retry(name | None)``.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from service.outbox.spool import Outbox
+from service.outbox.transport import PermanentError, Refused, TransientError, Transport
+from service.queue import Entry
+from service.state.store import Store
+
+log = logging.getLogger(__name__)
+
+DAY = 86_400.0
+
+
+@dataclass
+class RunResult:
+    sent: int = 0
+    skipped: int = 0  # already recorded as sent: finished without sending
+    deferred: int = 0
+    parked: int = 0
+    stopped: str | None = None  # why the round stopped early (server unusable)
+
+
+@dataclass
+class OutboxStatus:
+    pending: int  # waiting in new/ (due or not)
+    due: int
+    deferred: int  # waiting for their next attempt
+    claimed: int
+    parked: int
+    oldest_pending_age: float | None  # seconds since the oldest pending message was queued
+    last_error: str | None
+    last_error_at: float | None
+    last_sent_at: float | None
+
+
+def backoff(attempts: int, base: float = 30.0, cap: float = 3600.0) -> float:
+    """Delay before the next try after ``attempts`` failed ones (1 → 30 s, 2 → 60 s, ...)."""
+    return min(cap, base * 2 ** max(0, attempts - 1))
+
+
+class Sender:
+    def __init__(self, outbox: Outbox, transport: Transport, store: Store, *,
+                 give_up_after: float = 3 * DAY, base_delay: float = 30.0, max_delay: float = 3600.0,
+                 clock: Callable[[], float] = time.time):
+        self.outbox = outbox
+        self.queue = outbox.queue
+        self.transport = transport
+        self.store = store
+        self.give_up_after = give_up_after
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self.clock = clock
+
+    # -- the loop
+    def run_once(self, stop: threading.Event | None = None) -> RunResult:
+        """Send every message that is due now; returns what happened."""
+        result = RunResult()
+        try:
+            while not (stop and stop.is_set()):
+                entry = self.queue.claim(now=self.clock())
+                if entry is None:
+                    break
+                if not self._deliver(entry, result):
+                    break
+        finally:
+            self.transport.close()
+        if result.sent:
+            self.store.set_value("outbox.last_sent_at", self.clock())
+        return result
+
+    def _deliver(self, entry: Entry, result: RunResult) -> bool:
+        """One message; False when the round must stop (server unusable)."""
+        m = entry.meta
+        mid, rcpts = m.get("message_id"), list(m.get("rcpts") or [])
+        if not mid or not rcpts:
+            self._park(entry, "Thư trong hàng đợi thiếu Message-ID hoặc người nhận.", result)
+            return True
+        done_for = self.store.sent_rcpts(mid)
+        todo = [r for r in rcpts if r not in done_for]
+        if not todo:
+            self.queue.done(entry)
+            result.skipped += 1
+            return True
+        try:
+            refused = self.transport.send(entry.data, m.get("envelope_from") or "", todo)
+        except PermanentError as exc:
+            self._park(entry, exc.message, result)
+            return True
+        except TransientError as exc:
+            self._defer(entry, exc.message, result)
+            if exc.connection:
+                result.stopped = exc.message
+                return False
+            return True
+        except Exception as exc:  # a bug or an unexpected library error: keep the message
+            log.exception("unexpected error sending %s", entry.name)
+            self._defer(entry, f"Lỗi không lường trước khi gửi ({type(exc).__name__}).", result)
+            result.stopped = type(exc).__name__
+            return False
+        self._record(entry, mid, [r for r in todo if r not in refused], refused, result)
+        return True
+
+    def _record(self, entry: Entry, mid: str, accepted: list[str], refused: Refused,
+                result: RunResult) -> None:
+        now = self.clock()
+        with self.store.transaction():
+            self.store.mark_sent(mid, accepted, at=now)
+            self.store.mark_outgoing(mid, "partial" if refused else "sent",
+                                     _refusal_text(refused) if refused else None, at=now)
+        if refused:
+            temporary = sorted(r for r, (c, _) in refused.items() if c < 500)
+            permanent = sorted(r for r, (c, _) in refused.items() if c >= 500)
+            if temporary:
+                self.outbox.add_copy(entry, temporary, delay=backoff(1, self.base_delay, self.max_delay))
+            if permanent:
+                reason = "Máy chủ từ chối người nhận: " + _refusal_text(
+                    {r: refused[r] for r in permanent})
+                self.outbox.add_copy(entry, permanent, park_reason=reason)
+                self._note_error(reason, now)
+                result.parked += 1
+        self.queue.done(entry)
+        result.sent += 1
+
+    def _defer(self, entry: Entry, error: str, result: RunResult) -> None:
+        now = self.clock()
+        self._note_error(error, now)
+        if now - entry.since >= self.give_up_after:
+            days = self.give_up_after / DAY
+            self._park(entry, f"Đã thử gửi trong {days:g} ngày mà không được; lỗi cuối: {error}", result)
+            return
+        delay = backoff(entry.attempts + 1, self.base_delay, self.max_delay)
+        self.queue.release(entry, delay=delay, error=error, now=now)
+        result.deferred += 1
+
+    def _park(self, entry: Entry, reason: str, result: RunResult) -> None:
+        now = self.clock()
+        self.queue.park(entry, reason)
+        mid = entry.meta.get("message_id")
+        if mid:
+            with self.store.transaction():
+                self.store.mark_outgoing(mid, "parked", reason, at=now)
+                self.store.audit("outbox-parked", mid, {"kind": entry.meta.get("kind"),
+                                                        "attempts": entry.attempts})
+        self._note_error(reason, now)
+        result.parked += 1
+
+    def _note_error(self, error: str, at: float) -> None:
+        self.store.set_value("outbox.last_error", {"at": at, "error": error})
+
+    # -- for the operator
+    def list_parked(self) -> list[Entry]:
+        return self.outbox.parked()
+
+    def retry(self, name: str | None = None) -> int:
+        """Parked messages (one by entry name, or all) → due now, with a fresh retry cycle."""
+        return self.queue.unpark(name, now=self.clock())
+
+    def status(self) -> OutboxStatus:
+        now = self.clock()
+        waiting = self.queue.entries_in("new")
+        due = sum(1 for e in waiting if e.not_before <= now)
+        oldest = min((e.created for e in waiting), default=None)
+        last = self.store.get_value("outbox.last_error") or {}
+        counts = self.queue.counts()
+        return OutboxStatus(pending=len(waiting), due=due, deferred=len(waiting) - due,
+                            claimed=counts["claimed"], parked=counts["bad"],
+                            oldest_pending_age=(now - oldest) if oldest is not None else None,
+                            last_error=last.get("error"), last_error_at=last.get("at"),
+                            last_sent_at=self.store.get_value("outbox.last_sent_at"))
+
+
+def _refusal_text(refused: Refused) -> str:
+    return "; ".join(f"{r} ({c} {m})" for r, (c, m) in sorted(refused.items()))

@@ -1,0 +1,567 @@
+"""SQLite backend of ``Store``: one file in WAL mode, ``synchronous=FULL``.
+
+One connection per thread (``threading.local``); writers take ``BEGIN IMMEDIATE`` so two
+writers never deadlock on a lock upgrade, and wait up to ``busy_timeout`` for each other.
+Nested ``transaction()`` blocks are SAVEPOINTs inside the outer transaction: an exception
+caught inside the outer block undoes only the inner block; an exception leaving the outer
+block undoes everything. The database file is 0600 (SQLite gives its -wal/-shm files the
+same mode), the state directory 0700. See ``store.py`` for what is kept.
+"""
+from __future__ import annotations
+
+import hmac
+import hashlib
+import json
+import os
+import re
+import sqlite3
+import threading
+import time
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+from zoneinfo import ZoneInfo
+
+from service.queue import fsync_dir, make_private_dir
+from service.state.store import (
+    Batch, DayLike, ForwardedTotal, Held, OutgoingStatus, RecipientStats, Store, Submission,
+    UnitStats, tracking_code_candidate,
+)
+
+DB_NAME = "vaxmail.db"
+KEY_NAME = "id-hash.key"
+SCHEMA_VERSION = 1
+_HEX = re.compile(r"[0-9a-f]{64}")
+_CHUNK = 10_000  # host parameters per IN (...) query; SQLite's limit is 32766
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS incoming (
+    key         TEXT PRIMARY KEY,
+    code        TEXT UNIQUE,
+    outcome     TEXT,
+    submission  TEXT,
+    first_seen  REAL NOT NULL,
+    finished_at REAL
+);
+CREATE TABLE IF NOT EXISTS submissions (
+    code          TEXT PRIMARY KEY,
+    incoming_key  TEXT NOT NULL,
+    source        TEXT NOT NULL,
+    sender        TEXT NOT NULL,
+    unit_key      TEXT,
+    district_code INTEGER,
+    file_name     TEXT,
+    form          TEXT,
+    rows          INTEGER NOT NULL DEFAULT 0,
+    valid_rows    INTEGER NOT NULL DEFAULT 0,
+    error_count   INTEGER NOT NULL DEFAULT 0,
+    error_counts  TEXT NOT NULL DEFAULT '{}',
+    status        TEXT NOT NULL,
+    received_at   REAL NOT NULL,
+    processed_at  REAL,
+    day           TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS submissions_day ON submissions (day, district_code, unit_key);
+CREATE INDEX IF NOT EXISTS submissions_unit ON submissions (unit_key, received_at);
+CREATE TABLE IF NOT EXISTS forwarded (  -- one row per person and form; the rest is in batches
+    id_hash    BLOB NOT NULL,  -- HMAC-SHA256 of the ID number, 32 bytes
+    form       TEXT NOT NULL,
+    submission TEXT NOT NULL,
+    recipient  TEXT NOT NULL,
+    PRIMARY KEY (id_hash, form)
+) WITHOUT ROWID;
+-- people forwarded per day, district, unit and form: kept in step by record_forwarded so the
+-- digest never scans ``forwarded`` (no secondary index there: 100k inserts stay cheap)
+CREATE TABLE IF NOT EXISTS forwarded_counts (
+    day           TEXT NOT NULL,
+    district_code INTEGER NOT NULL,  -- 0: unknown
+    unit_key      TEXT NOT NULL,     -- '': unknown
+    form          TEXT NOT NULL,
+    people        INTEGER NOT NULL,
+    PRIMARY KEY (day, district_code, unit_key, form)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS batches (
+    code           TEXT NOT NULL,
+    recipient      TEXT NOT NULL,
+    rows_sent      INTEGER NOT NULL,
+    rows_confirmed INTEGER NOT NULL DEFAULT 0,
+    sent_at        REAL NOT NULL,
+    confirmed_at   REAL,
+    day            TEXT NOT NULL,
+    district_code  INTEGER,
+    unit_key       TEXT,
+    PRIMARY KEY (code, recipient)
+);
+CREATE INDEX IF NOT EXISTS batches_day ON batches (day, recipient);
+CREATE TABLE IF NOT EXISTS held (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    key           TEXT,
+    kind          TEXT NOT NULL,
+    reason        TEXT NOT NULL,
+    path          TEXT,
+    sender        TEXT,
+    unit_key      TEXT,
+    district_code INTEGER,
+    created_at    REAL NOT NULL,
+    released_at   REAL,
+    day           TEXT NOT NULL,
+    UNIQUE (key, kind)
+);
+CREATE INDEX IF NOT EXISTS held_open ON held (released_at, created_at);
+CREATE INDEX IF NOT EXISTS held_day ON held (day, kind);
+CREATE TABLE IF NOT EXISTS replies (
+    addr  TEXT NOT NULL,
+    day   TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (addr, day)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS outgoing (
+    message_id TEXT PRIMARY KEY,
+    kind       TEXT NOT NULL,
+    ref        TEXT,
+    rcpts      TEXT NOT NULL,
+    status     TEXT NOT NULL,
+    last_error TEXT,
+    queued_at  REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outgoing_ref ON outgoing (ref);
+CREATE TABLE IF NOT EXISTS sent (
+    message_id TEXT NOT NULL,
+    rcpt       TEXT NOT NULL,
+    at         REAL NOT NULL,
+    PRIMARY KEY (message_id, rcpt)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS audit (
+    id      INTEGER PRIMARY KEY,
+    at      REAL NOT NULL,
+    event   TEXT NOT NULL,
+    subject TEXT,
+    detail  TEXT
+);
+CREATE INDEX IF NOT EXISTS audit_subject ON audit (subject, id);
+CREATE TABLE IF NOT EXISTS digests (
+    day        TEXT PRIMARY KEY,
+    message_id TEXT NOT NULL,
+    sent_at    REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS kv (
+    key        TEXT PRIMARY KEY,
+    value      TEXT NOT NULL,
+    updated_at REAL NOT NULL
+);
+"""
+
+
+def _day(d: DayLike) -> str:
+    return d.isoformat() if isinstance(d, date) else str(d)
+
+
+def _load_secret(path: Path) -> bytes:
+    """The HMAC key for ID hashes: 32 random bytes, created once, file 0600."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        secret = path.read_bytes()
+        if len(secret) < 32:
+            raise RuntimeError(f"{path} is damaged (shorter than 32 bytes); restore it from backup")
+        return secret
+    secret = os.urandom(32)
+    try:
+        os.write(fd, secret)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    fsync_dir(path.parent)
+    return secret
+
+
+class SQLiteStore(Store):
+    def __init__(self, db_path: Path, tz: str = "Asia/Ho_Chi_Minh", busy_timeout_ms: int = 15_000):
+        self.path = Path(db_path)
+        self.state_dir = make_private_dir(self.path.parent)
+        self.tz = ZoneInfo(tz)
+        self._busy = busy_timeout_ms
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        os.close(fd)
+        os.chmod(self.path, 0o600)
+        self._secret = _load_secret(self.state_dir / KEY_NAME)
+        self._tls = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._all_lock = threading.Lock()
+        conn = self._conn()
+        conn.execute("PRAGMA journal_mode=WAL")
+        if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+            conn.executescript(f"BEGIN IMMEDIATE;{SCHEMA}PRAGMA user_version={SCHEMA_VERSION};COMMIT;")
+
+    # -- connections and transactions
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._tls, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, isolation_level=None, timeout=self._busy / 1000)
+            conn.execute(f"PRAGMA busy_timeout={int(self._busy)}")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA cache_size=-16384")  # 16 MB: the hot part of 1M forwarded rows
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._tls.conn, self._tls.depth = conn, 0
+            with self._all_lock:
+                self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        conn = self._conn()
+        depth = self._tls.depth
+        if depth == 0:
+            conn.execute("BEGIN IMMEDIATE")
+        else:
+            conn.execute(f"SAVEPOINT sp{depth}")
+        self._tls.depth = depth + 1
+        try:
+            yield
+        except BaseException:
+            self._tls.depth = depth
+            if depth == 0:
+                conn.execute("ROLLBACK")
+            else:
+                conn.execute(f"ROLLBACK TO sp{depth}")
+                conn.execute(f"RELEASE sp{depth}")
+            raise
+        self._tls.depth = depth
+        if depth == 0:
+            conn.execute("COMMIT")
+        else:
+            conn.execute(f"RELEASE sp{depth}")
+
+    def close(self) -> None:
+        with self._all_lock:
+            for conn in self._all:
+                try:
+                    conn.close()
+                except sqlite3.ProgrammingError:  # made in another thread; gone with it
+                    pass
+            self._all.clear()
+        self._tls = threading.local()
+
+    def _q(self, sql: str, args: Sequence[Any] = ()) -> list[tuple]:
+        return self._conn().execute(sql, args).fetchall()
+
+    def day_of(self, ts: float) -> str:
+        return datetime.fromtimestamp(ts, self.tz).date().isoformat()
+
+    # -- identities
+    def id_hash(self, id_number: str) -> str:
+        return self._digest_id(id_number).hex()
+
+    def _digest_id(self, id_number: str) -> bytes:
+        norm = "".join(str(id_number).split()).upper()
+        return hmac.digest(self._secret, norm.encode("utf-8"), "sha256")
+
+    # -- incoming
+    def claim_incoming(self, key: str) -> bool:
+        with self.transaction():
+            row = self._q("SELECT outcome FROM incoming WHERE key=?", (key,))
+            if row and row[0][0] is not None:
+                return False
+            self.tracking_code(key)
+            return True
+
+    def mark_incoming(self, key: str, outcome: str, submission: str | None = None) -> None:
+        now = time.time()
+        with self.transaction():
+            self._conn().execute(
+                "INSERT INTO incoming (key, outcome, submission, first_seen, finished_at) "
+                "VALUES (?,?,?,?,?) ON CONFLICT(key) DO UPDATE SET outcome=excluded.outcome, "
+                "submission=excluded.submission, finished_at=excluded.finished_at",
+                (key, outcome, submission, now, now))
+
+    def incoming_outcome(self, key: str) -> str | None:
+        row = self._q("SELECT outcome FROM incoming WHERE key=?", (key,))
+        return row[0][0] if row else None
+
+    def tracking_code(self, key: str) -> str:
+        with self.transaction():
+            row = self._q("SELECT code FROM incoming WHERE key=?", (key,))
+            if row and row[0][0]:
+                return row[0][0]
+            for attempt in range(1000):
+                code = tracking_code_candidate(key, attempt)
+                taken = self._q("SELECT 1 FROM incoming WHERE code=? UNION ALL "
+                                "SELECT 1 FROM submissions WHERE code=?", (code, code))
+                if not taken:
+                    break
+            else:  # pragma: no cover - 1000 collisions in a 2^30 space
+                raise RuntimeError("no free tracking code")
+            self._conn().execute(
+                "INSERT INTO incoming (key, code, first_seen) VALUES (?,?,?) "
+                "ON CONFLICT(key) DO UPDATE SET code=excluded.code", (key, code, time.time()))
+            return code
+
+    # -- submissions
+    def record_submission(self, sub: Submission) -> None:
+        day = sub.day or self.day_of(sub.received_at)
+        with self.transaction():
+            self._conn().execute(
+                "INSERT OR REPLACE INTO submissions (code, incoming_key, source, sender, unit_key, "
+                "district_code, file_name, form, rows, valid_rows, error_count, error_counts, status, "
+                "received_at, processed_at, day) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (sub.code, sub.incoming_key, sub.source, sub.sender, sub.unit_key, sub.district_code,
+                 sub.file_name, sub.form, sub.rows, sub.valid_rows, sub.error_count,
+                 json.dumps(sub.error_counts, sort_keys=True), sub.status, sub.received_at,
+                 sub.processed_at if sub.processed_at is not None else time.time(), day))
+
+    def submission(self, code: str) -> Submission | None:
+        rows = self._q(
+            "SELECT code, incoming_key, source, sender, status, received_at, unit_key, district_code, "
+            "file_name, form, rows, valid_rows, error_count, error_counts, processed_at, day "
+            "FROM submissions WHERE code=?", (code,))
+        if not rows:
+            return None
+        r = list(rows[0])
+        r[13] = json.loads(r[13])
+        return Submission(*r)
+
+    # -- forwarded people
+    def _digest(self, value: str) -> bytes:
+        """A caller's value as the stored 32-byte key: hex hashes as given, ID numbers hashed."""
+        if len(value) == 64 and _HEX.fullmatch(value):
+            return bytes.fromhex(value)
+        return self._digest_id(value)
+
+    def already_forwarded(self, id_hashes: Iterable[str], form: str,
+                          exclude_submission: str | None = None) -> dict[str, str]:
+        by_digest: dict[bytes, str] = {self._digest(v): v for v in id_hashes if v}
+        blobs = sorted(by_digest)  # in key order: each chunk walks the B-tree forwards
+        found: dict[str, str] = {}
+        conn = self._conn()
+        for i in range(0, len(blobs), _CHUNK):
+            chunk = blobs[i:i + _CHUNK]
+            sql = ("SELECT id_hash, submission FROM forwarded WHERE form=? AND id_hash IN ("
+                   + ",".join("?" * len(chunk)) + ")")
+            found.update((by_digest[h], code) for h, code in conn.execute(sql, (form, *chunk))
+                         if code != exclude_submission)
+        return found
+
+    def record_forwarded(self, submission: str, form: str, recipient: str,
+                         id_hashes: Sequence[str], *, district_code: int | None = None,
+                         unit_key: str | None = None, at: float | None = None) -> int:
+        at = time.time() if at is None else at
+        day = self.day_of(at)
+        digests = sorted({self._digest(h) for h in id_hashes if h})  # in key order: cheap B-tree appends
+        conn = self._conn()
+        with self.transaction():
+            before = conn.total_changes
+            conn.executemany(
+                "INSERT OR IGNORE INTO forwarded (id_hash, form, submission, recipient) VALUES (?,?,?,?)",
+                [(d, form, submission, recipient) for d in digests])
+            n = conn.total_changes - before
+            conn.execute(
+                "INSERT INTO batches (code, recipient, rows_sent, sent_at, day, district_code, unit_key) "
+                "VALUES (?,?,?,?,?,?,?) ON CONFLICT(code, recipient) DO UPDATE SET "
+                "rows_sent = rows_sent + excluded.rows_sent",
+                (submission, recipient, n, at, day, district_code, unit_key))
+            if n:
+                conn.execute(
+                    "INSERT INTO forwarded_counts (day, district_code, unit_key, form, people) "
+                    "VALUES (?,?,?,?,?) ON CONFLICT(day, district_code, unit_key, form) DO UPDATE SET "
+                    "people = people + excluded.people",
+                    (day, district_code or 0, unit_key or "", form, n))
+        return n
+
+    # -- confirmation batches
+    def confirm(self, code: str, recipient: str, count: int | None = None,
+                at: float | None = None) -> Batch | None:
+        at = time.time() if at is None else at
+        with self.transaction():
+            self._conn().execute(
+                "UPDATE batches SET rows_confirmed = MIN(rows_sent, COALESCE(?, rows_sent)), "
+                "confirmed_at = ? WHERE code=? AND recipient=?", (count, at, code, recipient))
+            rows = self._q("SELECT code, recipient, rows_sent, rows_confirmed, sent_at, confirmed_at "
+                           "FROM batches WHERE code=? AND recipient=?", (code, recipient))
+        return Batch(*rows[0]) if rows else None
+
+    def batches(self, code: str) -> list[Batch]:
+        return [Batch(*r) for r in self._q(
+            "SELECT code, recipient, rows_sent, rows_confirmed, sent_at, confirmed_at FROM batches "
+            "WHERE code=? ORDER BY recipient", (code,))]
+
+    # -- held items
+    _HELD_COLS = ("id, kind, reason, path, created_at, released_at, key, sender, unit_key, "
+                  "district_code, day")
+
+    def hold(self, kind: str, reason: str, path: str | None, *, key: str | None = None,
+             sender: str | None = None, unit_key: str | None = None,
+             district_code: int | None = None, at: float | None = None) -> int:
+        at = time.time() if at is None else at
+        with self.transaction():
+            if key is not None:
+                row = self._q("SELECT id FROM held WHERE key=? AND kind=?", (key, kind))
+                if row:
+                    return row[0][0]
+            cur = self._conn().execute(
+                "INSERT INTO held (key, kind, reason, path, sender, unit_key, district_code, "
+                "created_at, day) VALUES (?,?,?,?,?,?,?,?,?)",
+                (key, kind, reason, path, sender, unit_key, district_code, at, self.day_of(at)))
+            return int(cur.lastrowid)
+
+    def list_held(self, include_released: bool = False) -> list[Held]:
+        where = "" if include_released else "WHERE released_at IS NULL"
+        return [Held(*r) for r in self._q(
+            f"SELECT {self._HELD_COLS} FROM held {where} ORDER BY created_at, id")]
+
+    def held_item(self, held_id: int) -> Held | None:
+        rows = self._q(f"SELECT {self._HELD_COLS} FROM held WHERE id=?", (held_id,))
+        return Held(*rows[0]) if rows else None
+
+    def release(self, held_id: int, at: float | None = None) -> bool:
+        at = time.time() if at is None else at
+        with self.transaction():
+            cur = self._conn().execute(
+                "UPDATE held SET released_at=? WHERE id=? AND released_at IS NULL", (at, held_id))
+            return cur.rowcount == 1
+
+    # -- reply rate limit
+    def count_replies(self, addr: str, day: DayLike) -> int:
+        rows = self._q("SELECT count FROM replies WHERE addr=? AND day=?", (addr.lower(), _day(day)))
+        return rows[0][0] if rows else 0
+
+    def note_reply(self, addr: str, day: DayLike) -> int:
+        with self.transaction():
+            self._conn().execute(
+                "INSERT INTO replies (addr, day, count) VALUES (?,?,1) "
+                "ON CONFLICT(addr, day) DO UPDATE SET count = count + 1", (addr.lower(), _day(day)))
+            return self.count_replies(addr, day)
+
+    # -- outbox index
+    def note_outgoing(self, message_id: str, kind: str, rcpts: Sequence[str],
+                      ref: str | None = None, at: float | None = None) -> None:
+        at = time.time() if at is None else at
+        with self.transaction():
+            self._conn().execute(
+                "INSERT OR IGNORE INTO outgoing (message_id, kind, ref, rcpts, status, queued_at, "
+                "updated_at) VALUES (?,?,?,?,'queued',?,?)",
+                (message_id, kind, ref, json.dumps(list(rcpts)), at, at))
+
+    def sent_rcpts(self, message_id: str) -> set[str]:
+        return {r[0] for r in self._q("SELECT rcpt FROM sent WHERE message_id=?", (message_id,))}
+
+    def mark_sent(self, message_id: str, rcpts: Sequence[str], at: float | None = None) -> None:
+        at = time.time() if at is None else at
+        with self.transaction():
+            self._conn().executemany("INSERT OR IGNORE INTO sent (message_id, rcpt, at) VALUES (?,?,?)",
+                                     [(message_id, r, at) for r in rcpts])
+
+    def mark_outgoing(self, message_id: str, status: str, error: str | None = None,
+                      at: float | None = None) -> None:
+        at = time.time() if at is None else at
+        with self.transaction():
+            self._conn().execute(
+                "INSERT INTO outgoing (message_id, kind, rcpts, status, last_error, queued_at, updated_at) "
+                "VALUES (?, 'unknown', '[]', ?, ?, ?, ?) ON CONFLICT(message_id) DO UPDATE SET "
+                "status=excluded.status, last_error=COALESCE(excluded.last_error, last_error), "
+                "updated_at=excluded.updated_at", (message_id, status, error, at, at))
+
+    def outgoing(self, message_id: str) -> OutgoingStatus | None:
+        rows = self._q("SELECT message_id, kind, ref, status, rcpts, queued_at, updated_at, last_error "
+                       "FROM outgoing WHERE message_id=?", (message_id,))
+        if not rows:
+            return None
+        r = list(rows[0])
+        r[4] = json.loads(r[4])
+        return OutgoingStatus(*r)
+
+    # -- audit, digests, health
+    def audit(self, event: str, subject: str | None = None, detail: dict[str, Any] | None = None,
+              at: float | None = None) -> None:
+        at = time.time() if at is None else at
+        with self.transaction():
+            self._conn().execute(
+                "INSERT INTO audit (at, event, subject, detail) VALUES (?,?,?,?)",
+                (at, event, subject,
+                 json.dumps(detail, ensure_ascii=False, sort_keys=True) if detail else None))
+
+    def audit_events(self, subject: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        if subject is None:
+            rows = self._q("SELECT at, event, subject, detail FROM audit ORDER BY id DESC LIMIT ?", (limit,))
+        else:
+            rows = self._q("SELECT at, event, subject, detail FROM audit WHERE subject=? "
+                           "ORDER BY id DESC LIMIT ?", (subject, limit))
+        return [{"at": a, "event": e, "subject": s, "detail": json.loads(d) if d else {}}
+                for a, e, s, d in rows]
+
+    def digest_sent(self, day: DayLike) -> bool:
+        return bool(self._q("SELECT 1 FROM digests WHERE day=?", (_day(day),)))
+
+    def mark_digest_sent(self, day: DayLike, message_id: str, at: float | None = None) -> None:
+        at = time.time() if at is None else at
+        with self.transaction():
+            self._conn().execute("INSERT OR IGNORE INTO digests (day, message_id, sent_at) VALUES (?,?,?)",
+                                 (_day(day), message_id, at))
+
+    def get_value(self, key: str, default: Any = None) -> Any:
+        rows = self._q("SELECT value FROM kv WHERE key=?", (key,))
+        return json.loads(rows[0][0]) if rows else default
+
+    def set_value(self, key: str, value: Any) -> None:
+        with self.transaction():
+            self._conn().execute(
+                "INSERT INTO kv (key, value, updated_at) VALUES (?,?,?) ON CONFLICT(key) DO UPDATE "
+                "SET value=excluded.value, updated_at=excluded.updated_at",
+                (key, json.dumps(value, ensure_ascii=False), time.time()))
+
+    # -- stats for the digest
+    def unit_stats(self, since: DayLike, until: DayLike) -> list[UnitStats]:
+        lo, hi = _day(since), _day(until)
+        out: dict[tuple, UnitStats] = {}
+        for (day, dc, uk, files, r1, r2, valid, err, s_fwd, s_ans, s_part, s_held) in self._q(
+                "SELECT day, district_code, unit_key, COUNT(*), "
+                "SUM(CASE WHEN form='mau1' THEN rows ELSE 0 END), "
+                "SUM(CASE WHEN form='mau2' THEN rows ELSE 0 END), SUM(valid_rows), "
+                "SUM(MAX(rows - valid_rows, 0)), SUM(status='forwarded'), SUM(status='answered'), "
+                "SUM(status='partial'), SUM(status='held') "
+                "FROM submissions WHERE day BETWEEN ? AND ? GROUP BY day, district_code, unit_key",
+                (lo, hi)):
+            out[(day, dc, uk)] = UnitStats(day, dc, uk, files, r1, r2, valid, err, 0, 0,
+                                           s_fwd, s_ans, s_part, s_held)
+        for day, dc, uk, form, n in self._q(
+                "SELECT day, district_code, unit_key, form, people FROM forwarded_counts "
+                "WHERE day BETWEEN ? AND ?", (lo, hi)):
+            dc, uk = dc or None, uk or None
+            st = out.setdefault((day, dc, uk), UnitStats(day, dc, uk))
+            if form == "mau1":
+                st.forwarded_mau1 += n
+            elif form == "mau2":
+                st.forwarded_mau2 += n
+        return sorted(out.values(), key=lambda s: (s.day, s.district_code or 0, s.unit_key or ""))
+
+    def error_stats(self, since: DayLike, until: DayLike) -> dict[str, int]:
+        return {k: int(v) for k, v in self._q(
+            "SELECT j.key, SUM(j.value) FROM submissions AS s, json_each(s.error_counts) AS j "
+            "WHERE s.day BETWEEN ? AND ? GROUP BY j.key ORDER BY 2 DESC, 1",
+            (_day(since), _day(until)))}
+
+    def forwarded_totals(self, until: DayLike | None = None) -> list[ForwardedTotal]:
+        hi = "9999-12-31" if until is None else _day(until)
+        rows = self._q("SELECT district_code, form, SUM(people) FROM forwarded_counts WHERE day <= ? "
+                       "GROUP BY district_code, form ORDER BY 1, 2", (hi,))
+        return [ForwardedTotal(dc or None, form, n) for dc, form, n in rows]
+
+    def recipient_stats(self, since: DayLike, until: DayLike) -> list[RecipientStats]:
+        return [RecipientStats(*r) for r in self._q(
+            "SELECT recipient, COUNT(*), SUM(rows_sent), SUM(rows_confirmed), "
+            "SUM(confirmed_at IS NULL), MIN(CASE WHEN confirmed_at IS NULL THEN sent_at END) "
+            "FROM batches WHERE day BETWEEN ? AND ? GROUP BY recipient ORDER BY recipient",
+            (_day(since), _day(until)))]
+
+    def held_stats(self, since: DayLike, until: DayLike) -> dict[str, int]:
+        out = {k: n for k, n in self._q(
+            "SELECT kind, COUNT(*) FROM held WHERE day BETWEEN ? AND ? GROUP BY kind ORDER BY kind",
+            (_day(since), _day(until)))}
+        out["open"] = self._q("SELECT COUNT(*) FROM held WHERE released_at IS NULL")[0][0]
+        return out
+
+    def last_submission_by_unit(self) -> dict[str, float]:
+        return {k: t for k, t in self._q(
+            "SELECT unit_key, MAX(received_at) FROM submissions WHERE unit_key IS NOT NULL "
+            "GROUP BY unit_key")}

@@ -1,0 +1,353 @@
+"""The service's durable memory: the interface every backend implements.
+
+A backend (``service/state/sqlite.py`` today; a PostgreSQL module later) subclasses
+``Store``. Callers only see this module's dataclasses and methods.
+
+What is kept, and why
+---------------------
+- **incoming** — every message or dropped file seen, keyed by ``incoming_key()`` (Message-ID +
+  SHA-256 of the content). ``claim_incoming`` says whether to process it; ``mark_incoming``
+  records the outcome. A message fetched twice (crash before the IMAP flag) is processed once.
+  The tracking code is reserved at claim time, so a re-run after a crash reuses it.
+- **submissions** — one row per processed file: tracking code, counts, status.
+- **forwarded** — one row per person and form sent on: a keyed hash of the ID number
+  (HMAC-SHA256, secret in ``<state>/id-hash.key``, 0600), never the number in clear.
+- **batches** — (tracking code, recipient): rows sent and rows confirmed by the recipient.
+- **held** — items kept for the operator, with the preserved file's path.
+- **replies** — replies per sender address per day (rate limit).
+- **outgoing / sent** — the outbox index: each outgoing Message-ID, and every (Message-ID,
+  recipient) the SMTP server accepted, so nothing is sent twice after a crash.
+- **audit** — events without personal data. **digests** — which days' digests went out.
+- **kv** — small health values (last IMAP round-trip, UIDVALIDITY, ...).
+
+Everything one submission decides is committed in ONE transaction::
+
+    with store.transaction():
+        store.record_submission(...)
+        store.record_forwarded(...)
+        store.mark_incoming(key, "forwarded", code)
+
+Nested ``transaction()`` blocks join the outer one; an exception rolls back all of it.
+
+Days
+----
+Each row that the digest counts carries ``day`` — the calendar day (ISO ``YYYY-MM-DD``) in
+the store's time zone (default Asia/Ho_Chi_Minh) of the moment it happened. Timestamps are
+UNIX seconds (float).
+
+Stats for the digest (all take an inclusive day range ``since``..``until``, ISO strings or
+``date``; each is one indexed query, tens of milliseconds on 1,000,000 forwarded rows)
+--------------------------------------------------------------------------------------------
+- ``unit_stats(since, until) -> list[UnitStats]`` — per day, district and unit: files,
+  rows submitted per form, valid rows, rows with errors, people forwarded per form, files
+  per status (forwarded/answered/partial/held).
+- ``error_stats(since, until) -> dict[str, int]`` — error count per error code.
+- ``forwarded_totals(until=None) -> list[ForwardedTotal]`` — cumulative people forwarded
+  per district and form up to a day (progress since the start).
+- ``recipient_stats(since, until) -> list[RecipientStats]`` — per recipient: batches, rows
+  sent, rows confirmed, batches not yet confirmed, oldest unconfirmed send time.
+- ``held_stats(since, until) -> dict[str, int]`` — held items per kind created in the range,
+  plus ``"open"`` — all held items not yet released (any day).
+- ``last_submission_by_unit() -> dict[str, float]`` — unit key → time of its last file
+  (who is late).
+"""
+from __future__ import annotations
+
+import hashlib
+from abc import ABC, abstractmethod
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Iterable, Sequence
+
+SUBMISSION_STATUSES = ("forwarded", "answered", "held", "partial")
+
+# Crockford base32 — no I, L, O, U: nothing to misread when a sender quotes a code by phone.
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_PREFIX = "VX-"
+CODE_LENGTH = 6
+
+
+def incoming_key(message_id: str | None, content: bytes) -> str:
+    """The identity of an incoming message or file: Message-ID + SHA-256 of the content.
+
+    ``content`` is the attachment's bytes for a mailed file (or the raw message when there
+    is none) and the file's bytes for a dropped file (``message_id`` None).
+    """
+    mid = (message_id or "").strip().strip("<>").strip()
+    return f"{mid}|{hashlib.sha256(content).hexdigest()}"
+
+
+def tracking_code_candidate(key: str, attempt: int = 0) -> str:
+    """The ``attempt``-th candidate code for an incoming key (deterministic)."""
+    seed = key if attempt == 0 else f"{key}#{attempt}"
+    n = int.from_bytes(hashlib.sha256(seed.encode("utf-8")).digest()[:8], "big")
+    chars = []
+    for _ in range(CODE_LENGTH):
+        n, r = divmod(n, 32)
+        chars.append(CODE_ALPHABET[r])
+    return CODE_PREFIX + "".join(chars)
+
+
+def normalise_code(text: str) -> str:
+    """A code as a person may type it ("vx 7k3q9d", "VX-7K3O9D") → canonical form."""
+    t = "".join(ch for ch in text.upper() if ch.isalnum())
+    if t.startswith("VX"):
+        t = t[2:]
+    t = t.translate(str.maketrans({"O": "0", "I": "1", "L": "1", "U": "V"}))
+    return CODE_PREFIX + t
+
+
+# ---------------------------------------------------------------------------- records
+
+
+@dataclass
+class Submission:
+    code: str  # tracking code, from Store.tracking_code(incoming key)
+    incoming_key: str
+    source: str  # "mail" | "folder"
+    sender: str  # e-mail address, or the folder name for dropped files
+    status: str  # one of SUBMISSION_STATUSES
+    received_at: float
+    unit_key: str | None = None
+    district_code: int | None = None
+    file_name: str | None = None
+    form: str | None = None  # "mau1" | "mau2" | None (not a form)
+    rows: int = 0
+    valid_rows: int = 0
+    error_count: int = 0
+    error_counts: dict[str, int] = field(default_factory=dict)  # error code → count
+    processed_at: float | None = None
+    day: str | None = None  # filled by the store from received_at when None
+
+
+@dataclass
+class Held:
+    id: int
+    kind: str  # "unknown-sender" | "unreadable" | "unknown-facility" | "unknown-place" | "not-a-form" | ...
+    reason: str  # short Vietnamese text for the operator
+    path: str | None  # the preserved raw message or file
+    created_at: float
+    released_at: float | None = None
+    key: str | None = None  # incoming key it came from
+    sender: str | None = None
+    unit_key: str | None = None
+    district_code: int | None = None
+    day: str | None = None
+
+
+@dataclass
+class Batch:
+    code: str
+    recipient: str
+    rows_sent: int
+    rows_confirmed: int
+    sent_at: float
+    confirmed_at: float | None
+
+
+@dataclass
+class UnitStats:
+    day: str
+    district_code: int | None
+    unit_key: str | None
+    files: int = 0
+    rows_mau1: int = 0  # data rows submitted on Mẫu 1 files
+    rows_mau2: int = 0
+    valid_rows: int = 0
+    error_rows: int = 0  # rows - valid rows
+    forwarded_mau1: int = 0  # people forwarded (after de-duplication)
+    forwarded_mau2: int = 0
+    files_forwarded: int = 0
+    files_answered: int = 0
+    files_partial: int = 0
+    files_held: int = 0
+
+
+@dataclass
+class ForwardedTotal:
+    district_code: int | None
+    form: str
+    people: int
+
+
+@dataclass
+class RecipientStats:
+    recipient: str
+    batches: int
+    rows_sent: int
+    rows_confirmed: int
+    unconfirmed_batches: int
+    oldest_unconfirmed: float | None
+
+
+@dataclass
+class OutgoingStatus:
+    message_id: str
+    kind: str
+    ref: str | None
+    status: str  # "queued" | "sent" | "partial" | "parked"
+    rcpts: list[str]
+    queued_at: float
+    updated_at: float
+    last_error: str | None = None
+
+
+DayLike = str | date
+
+
+# ---------------------------------------------------------------------------- interface
+
+
+class Store(ABC):
+    """Durable state. All methods are safe to call from several threads."""
+
+    # -- transactions
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[None]:
+        """One atomic unit of work; nested calls join the outer transaction."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    # -- identities
+    @abstractmethod
+    def id_hash(self, id_number: str) -> str:
+        """Keyed hash (hex HMAC-SHA256) of a citizen ID number; the only form stored."""
+
+    # -- incoming
+    @abstractmethod
+    def claim_incoming(self, key: str) -> bool:
+        """True if the item must be processed (never seen, or seen but not finished)."""
+
+    @abstractmethod
+    def mark_incoming(self, key: str, outcome: str, submission: str | None = None) -> None:
+        """The item is finished with ``outcome`` (e.g. "forwarded", "held", "ignored")."""
+
+    @abstractmethod
+    def incoming_outcome(self, key: str) -> str | None:
+        """The recorded outcome, or None when unseen or unfinished."""
+
+    @abstractmethod
+    def tracking_code(self, key: str) -> str:
+        """The tracking code for an incoming key: reserved on first call, stable afterwards."""
+
+    # -- submissions
+    @abstractmethod
+    def record_submission(self, sub: Submission) -> None:
+        """Insert or replace the submission row (idempotent on its code)."""
+
+    @abstractmethod
+    def submission(self, code: str) -> Submission | None: ...
+
+    # -- forwarded people
+    # ``ids`` below may be ID numbers in clear or ``id_hash()`` values (64 hex digits): the
+    # store hashes clear numbers itself before they touch the database, and answers in the
+    # caller's own values, so a handler can pass the numbers it holds in memory.
+
+    @abstractmethod
+    def already_forwarded(self, id_hashes: Iterable[str], form: str,
+                          exclude_submission: str | None = None) -> dict[str, str]:
+        """value → code of the submission that forwarded it, for the people already forwarded
+        on ``form`` by another submission than ``exclude_submission``. Keys are the values
+        as given (hashes or numbers)."""
+
+    @abstractmethod
+    def record_forwarded(self, submission: str, form: str, recipient: str,
+                         id_hashes: Sequence[str], *, district_code: int | None = None,
+                         unit_key: str | None = None, at: float | None = None) -> int:
+        """Record the people forwarded to ``recipient`` (one batch); returns rows recorded.
+        Also creates or grows the confirmation batch (submission, recipient)."""
+
+    # -- confirmation batches
+    @abstractmethod
+    def confirm(self, code: str, recipient: str, count: int | None = None,
+                at: float | None = None) -> Batch | None:
+        """The recipient confirmed ``count`` rows entered (None: all rows sent)."""
+
+    @abstractmethod
+    def batches(self, code: str) -> list[Batch]: ...
+
+    # -- held items
+    @abstractmethod
+    def hold(self, kind: str, reason: str, path: str | None, *, key: str | None = None,
+             sender: str | None = None, unit_key: str | None = None,
+             district_code: int | None = None, at: float | None = None) -> int:
+        """Keep an item for the operator; returns its id. Idempotent on (key, kind)."""
+
+    @abstractmethod
+    def list_held(self, include_released: bool = False) -> list[Held]: ...
+
+    @abstractmethod
+    def release(self, held_id: int, at: float | None = None) -> bool:
+        """Mark a held item released; False if unknown or already released."""
+
+    # -- reply rate limit
+    @abstractmethod
+    def count_replies(self, addr: str, day: DayLike) -> int: ...
+
+    @abstractmethod
+    def note_reply(self, addr: str, day: DayLike) -> int:
+        """Count one more reply; returns the new count."""
+
+    # -- outbox index
+    @abstractmethod
+    def note_outgoing(self, message_id: str, kind: str, rcpts: Sequence[str],
+                      ref: str | None = None, at: float | None = None) -> None:
+        """An outgoing message was queued (idempotent)."""
+
+    @abstractmethod
+    def sent_rcpts(self, message_id: str) -> set[str]:
+        """Recipients the SMTP server already accepted this Message-ID for."""
+
+    @abstractmethod
+    def mark_sent(self, message_id: str, rcpts: Sequence[str], at: float | None = None) -> None: ...
+
+    @abstractmethod
+    def mark_outgoing(self, message_id: str, status: str, error: str | None = None,
+                      at: float | None = None) -> None:
+        """Set the outgoing status ("queued" | "sent" | "partial" | "parked")."""
+
+    @abstractmethod
+    def outgoing(self, message_id: str) -> OutgoingStatus | None: ...
+
+    # -- audit, digests, health
+    @abstractmethod
+    def audit(self, event: str, subject: str | None = None, detail: dict[str, Any] | None = None,
+              at: float | None = None) -> None:
+        """Append an audit event. ``detail`` must hold no personal data."""
+
+    @abstractmethod
+    def audit_events(self, subject: str | None = None, limit: int = 100) -> list[dict[str, Any]]: ...
+
+    @abstractmethod
+    def digest_sent(self, day: DayLike) -> bool: ...
+
+    @abstractmethod
+    def mark_digest_sent(self, day: DayLike, message_id: str, at: float | None = None) -> None: ...
+
+    @abstractmethod
+    def get_value(self, key: str, default: Any = None) -> Any: ...
+
+    @abstractmethod
+    def set_value(self, key: str, value: Any) -> None:
+        """Store a JSON-serialisable health value."""
+
+    # -- stats for the digest
+    @abstractmethod
+    def unit_stats(self, since: DayLike, until: DayLike) -> list[UnitStats]: ...
+
+    @abstractmethod
+    def error_stats(self, since: DayLike, until: DayLike) -> dict[str, int]: ...
+
+    @abstractmethod
+    def forwarded_totals(self, until: DayLike | None = None) -> list[ForwardedTotal]: ...
+
+    @abstractmethod
+    def recipient_stats(self, since: DayLike, until: DayLike) -> list[RecipientStats]: ...
+
+    @abstractmethod
+    def held_stats(self, since: DayLike, until: DayLike) -> dict[str, int]: ...
+
+    @abstractmethod
+    def last_submission_by_unit(self) -> dict[str, float]: ...
