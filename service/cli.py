@@ -83,7 +83,6 @@ def _directory(config: str | None):
 
 
 def cmd_check(args) -> int:
-    from .forms import annotate as annotate_mod
     from .forms.engine import check_file
     from .forms.render import render_text
 
@@ -102,7 +101,8 @@ def cmd_check(args) -> int:
             if many:
                 out.mkdir(parents=True, exist_ok=True)
                 out = out / (Path(name).stem + ".kiem-tra.xlsx")
-            annotate_mod.annotate(report, name, str(out), grid=report.grid)
+            from .forms.annotate import annotate
+            annotate(report, name, str(out), grid=report.grid)
         worst = max(worst, report.exit_code)
     return worst
 

@@ -5,10 +5,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from ...forms import annotate as annotate_mod
-from ...forms.export import export
 from ...forms.model import Record, Report
-from ...forms.template import write_template
 from ...textnorm import fold
 
 _TEMPLATES: dict[str, bytes] = {}
@@ -25,10 +22,12 @@ def _via_temp(write, suffix: str = ".xlsx") -> bytes:
 
 
 def export_bytes(report: Report, records: list[Record], title: str) -> bytes:
+    from ...forms.export import export
     return _via_temp(lambda p: export(report, p, records=records, title=title))
 
 
 def annotated_bytes(report: Report, src: bytes, name: str) -> bytes:
+    from ...forms import annotate as annotate_mod
     suffix = Path(name).suffix.lower() or ".xlsx"
     fd, srcpath = tempfile.mkstemp(suffix=suffix)
     with os.fdopen(fd, "wb") as fh:
@@ -40,6 +39,7 @@ def annotated_bytes(report: Report, src: bytes, name: str) -> bytes:
 
 
 def template_bytes(form: str, directory) -> bytes:
+    from ...forms.template import write_template
     if form not in _TEMPLATES:
         _TEMPLATES[form] = _via_temp(lambda p: write_template(form, p, directory))
     return _TEMPLATES[form]
