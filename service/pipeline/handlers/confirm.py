@@ -13,9 +13,21 @@ CODE_RE = re.compile(r"\bVX[- ]?[0-9A-Za-z]{6}\b")
 CONFIRM_RE = re.compile(r"\bda (?:nhap|cap nhat|nhap lieu)\b(?:\D{0,20}?(\d{1,6})(?:\s*(?:/|tren)\s*(\d{1,6}))?)?")
 
 
+# Where the quoted original starts in replies from Outlook, Gmail, Thunderbird (en/vi).
+QUOTE_START_RE = re.compile(
+    r"^\s*(-{2,}\s*original message|-{2,}\s*thư gốc|from:|từ:|on .* wrote:|vào .* đã viết:|"
+    r"sent from|gửi từ|_{5,})", re.IGNORECASE)
+
+
 def parse_confirmation(text: str) -> tuple[bool, int | None]:
-    """(is it a confirmation, how many rows it names or None for all)."""
+    """(is it a confirmation, how many rows it names or None for all).
+
+    Only the reply's own words count: quoted lines and everything after the quoted
+    original's header are skipped (the forward itself explains how to confirm).
+    """
     for line in text.splitlines():
+        if QUOTE_START_RE.match(line):
+            break
         if line.lstrip().startswith(">"):
             continue  # quoted forward
         m = CONFIRM_RE.search(fold(line))

@@ -22,7 +22,7 @@ def handle(w: Work, ctx: Context) -> None:
                         to=[(d.to.name, d.to.email)], cc=[(x.name, x.email) for x in d.cc],
                         message_id=mid, auto="auto-generated", when=ctx.now(),
                         attachments=[(name, data, XLSX)],
-                        extra_headers={"X-Vaxmail-Code": plan.code})
+                        extra_headers={"X-Vaxmail-Code": plan.code, "X-Vaxmail-Kind": "forward"})
             plan.outgoing.append(Outgoing("forward", mid, bytes(msg), ctx.intake_address,
                                           [d.to.email] + [x.email for x in d.cc]))
             plan.forwarded.extend(Forwarded(r.values["id_number"], c.report.form, d.to.key)

@@ -13,7 +13,7 @@ from . import files_out
 MAX_LISTED_ERRORS = 60
 
 
-def _file_view(c: Checked) -> dict:
+def _file_view(c: Checked, held_rows: int) -> dict:
     r = c.report
     return {
         "name": c.file.name,
@@ -30,7 +30,7 @@ def _file_view(c: Checked) -> dict:
         "deliveries": [{"to": d.to, "cc": d.cc, "rows": len(d.records)} for d in c.fresh],
         "forwarded_rows": sum(len(d.records) for d in c.fresh),
         "already": sorted(c.already.items()),
-        "held_rows": len(c.routed.unroutable) if c.routed else 0,
+        "held_rows": held_rows,
         "route_problem": c.routed.problem if c.routed else None,
     }
 
@@ -54,7 +54,7 @@ def _send(w: Work, ctx: Context, kind: str, rendered, attachments, cap: str) -> 
     msg = build(rendered, sender=ctx.intake_address, sender_name=ctx.settings.section("smtp")["from_name"],
                 to=[(item.sender_name, item.sender)], message_id=mid, auto="auto-replied",
                 when=ctx.now(), in_reply_to=item.message_id, references=item.references,
-                attachments=attachments, extra_headers={"X-Vaxmail-Code": plan.code})
+                attachments=attachments, extra_headers={"X-Vaxmail-Code": plan.code, "X-Vaxmail-Kind": kind})
     plan.outgoing.append(Outgoing(kind, mid, bytes(msg), ctx.intake_address, [item.sender]))
     plan.replied_to.append(item.sender)
 
@@ -78,7 +78,7 @@ def send_notice(w: Work, ctx: Context, kind: str, *, cap: str = "replies_per_sen
 
 
 def handle(w: Work, ctx: Context) -> None:
-    views = [_file_view(c) for c in w.checked]
+    views = [_file_view(c, f.held_rows) for c, f in zip(w.checked, w.plan.files)]
     clean = all(v["fatal"] is None and v["error_count"] == 0 and v["held_rows"] == 0
                 and not v["route_problem"] for v in views)
     kind = "receipt" if clean else "error-report"

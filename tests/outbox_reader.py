@@ -1,0 +1,56 @@
+"""Read what the service sent into a `file:` outbox: one dict per message."""
+from __future__ import annotations
+
+import os
+import tempfile
+from email import message_from_bytes
+from email.policy import default as default_policy
+from email.utils import getaddresses
+from pathlib import Path
+
+
+def addresses(value) -> list[str]:
+    return sorted(a.lower() for _, a in getaddresses([str(value)]) if a) if value else []
+
+
+def rows_in(xlsx: bytes) -> int:
+    """Data rows of an attached workbook, read back by the form engine itself."""
+    from service.forms.engine import check_file
+
+    fd, path = tempfile.mkstemp(suffix=".xlsx")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(xlsx)
+    try:
+        return check_file(path).rows
+    finally:
+        os.unlink(path)
+
+
+def read_message(data: bytes, count_rows: bool = True) -> dict:
+    m = message_from_bytes(data, policy=default_policy)
+    atts = []
+    for part in m.iter_attachments():
+        name = part.get_filename()
+        if not name:
+            continue
+        payload = part.get_payload(decode=True)
+        atts.append({"name": name, "data": payload,
+                     "rows": rows_in(payload) if count_rows and m["X-Vaxmail-Kind"] == "forward" else None})
+    body = m.get_body(("plain",))
+    return {
+        "kind": str(m["X-Vaxmail-Kind"] or ""),
+        "code": str(m["X-Vaxmail-Code"] or ""),
+        "message_id": str(m["Message-ID"]),
+        "to": addresses(m["To"]),
+        "cc": addresses(m["Cc"]),
+        "subject": str(m["Subject"]),
+        "auto": str(m["Auto-Submitted"] or ""),
+        "in_reply_to": str(m["In-Reply-To"] or ""),
+        "attachments": atts,
+        "text": body.get_content() if body is not None else "",
+        "msg": m,
+    }
+
+
+def read_outbox(folder: Path, count_rows: bool = True) -> list[dict]:
+    return [read_message(p.read_bytes(), count_rows) for p in sorted(Path(folder).glob("*.eml"))]
