@@ -308,6 +308,15 @@ class Directory:
     def office(self, key: str) -> Office | None:
         return self.offices.get(key)
 
+    def recipient_keys(self, email: str) -> set[str]:
+        """Recipient keys (as routing names them) that use this address."""
+        email = (email or "").strip().lower()
+        keys = {o.key for o in self.offices.values() if o.email == email}
+        for d in self.districts:
+            keys |= {o.key for o in (d.health_centre, d.culture_office) if o.email == email}
+        keys |= {f.key for f in self.facilities if f.email == email}
+        return keys
+
     def all_addresses(self) -> set[str]:
         """Every address the directory knows (for recognising our own offices)."""
         out = {o.email for o in self.offices.values() if o.email}

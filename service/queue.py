@@ -299,7 +299,7 @@ class Queue:
         names = [name] if name is not None else sorted(os.listdir(self.dir / "bad"))
         count = 0
         for n in names:
-            if n.startswith(".") or not self._p("bad", n).exists():
+            if n.startswith(".") or "/" in n or "\0" in n or not self._p("bad", n).exists():
                 continue
             entry = self._entry("bad", n)
             entry.attempts, entry.since, entry.not_before, entry.reason = 0, now, now, None

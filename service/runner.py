@@ -90,7 +90,8 @@ class Service:
             password = resolve_password(parsed, env_name=s.get("password_env"),
                                         credential_name=s.get("password_credential"))
         transport = open_transport(url, password=password, cafile=s.get("cafile") or None)
-        return Sender(self.outbox, transport, self.store, give_up_after=float(s.get("retry_days", 3)) * 86400)
+        return Sender(self.outbox, transport, self.store, give_up_after=float(s.get("retry_days", 3)) * 86400,
+                      base_delay=float(s.get("retry_base_seconds", 30)))
 
     # ------------------------------------------------------------------ intake
     def take_mail(self) -> int:

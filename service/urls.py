@@ -95,16 +95,16 @@ def parse_url(url: str, *, allowed: tuple[str, ...] | None = None) -> MailURL:
         host = parts.hostname or ""
         port = parts.port
     except ValueError as exc:
-        raise URLError("url-port", f"Cổng (port) không hợp lệ trong địa chỉ {redacted(text)}.") from exc
+        raise URLError("url-port", f"Cổng (port) không hợp lệ trong địa chỉ {_safe_prefix(text)}.") from exc
     if not host:
-        raise URLError("url-host", f"Thiếu tên máy chủ trong địa chỉ {redacted(text)}.")
+        raise URLError("url-host", f"Thiếu tên máy chủ trong địa chỉ {_safe_prefix(text)}.")
     user = unquote(parts.username) if parts.username is not None else None
     password = unquote(parts.password) if parts.password is not None else None
     folder = ""
     if scheme in ("imap", "imaps"):
         folder = unquote(parts.path.lstrip("/")) or "INBOX"
     elif parts.path not in ("", "/"):
-        raise URLError("url-path", f"Địa chỉ {scheme}:// không có đường dẫn: {redacted(text)}.")
+        raise URLError("url-path", f"Địa chỉ {scheme}:// không có đường dẫn: {_safe_prefix(text)}.")
     return MailURL(scheme=scheme, host=host, port=port or DEFAULT_PORTS[scheme],
                    user=user or None, password=password, path=folder)
 

@@ -155,7 +155,7 @@ def _row_phrase(issue: Issue, header: str) -> str:
         header = m.group("h") or header
         msg = msg[m.end():]
     msg = _SENTENCE_END.split(msg, maxsplit=1)[0].strip().rstrip(".")
-    if header and not fold(msg).startswith(fold(header)):
+    if header and not msg.lower().startswith(header.lower()):
         msg = f"{header}: {msg}"
     return msg
 
@@ -169,6 +169,7 @@ def build_plan(report: Report, grid: Sheet | None = None) -> SheetPlan | None:
     row_errs: dict[int, list[str]] = defaultdict(list)
     row_warns: dict[int, list[str]] = defaultdict(list)
     err_ids = {id(i) for i in report.errors}
+    col_of: dict[str, int] = {}
     for issue in [*report.errors, *report.warnings]:
         if issue.row is None:
             continue
@@ -177,7 +178,9 @@ def build_plan(report: Report, grid: Sheet | None = None) -> SheetPlan | None:
         phrase = _row_phrase(issue, header)
         (row_errs if is_err else row_warns)[issue.row].append(phrase)
         if issue.column:
-            c = xlsx_patch.col_index(issue.column)
+            c = col_of.get(issue.column)
+            if c is None:
+                c = col_of[issue.column] = xlsx_patch.col_index(issue.column)
             kind = "error" if is_err else "warning"
             if fills[issue.row].get(c) != "error":
                 fills[issue.row][c] = kind

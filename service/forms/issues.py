@@ -34,6 +34,8 @@ class IssueType:
               **extra: Any) -> Issue:
         where = _where(row, column, field)
         message = self.template.format(where=where, value=show(value), **extra)
+        if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+            value = int(value)  # as the sender typed it
         return Issue(code=self.code, message=message, row=row,
                      column=column.letter if column is not None else None, field=field,
                      header=column.header if column is not None else None,
@@ -88,12 +90,12 @@ REQUIRED_MISSING = IssueType(
 # ------------------------------------------------------------------------- names
 NAME_DIGITS = IssueType(
     "name-invalid",
-    '{where}: "{value}" có chữ số. Họ và tên chỉ gồm chữ cái và khoảng trắng, '
-    "ví dụ Nguyễn Văn An.")
+    '{where}: "{value}" có chữ số. Vui lòng ghi lại họ và tên chỉ bằng chữ cái và khoảng '
+    "trắng, ví dụ Nguyễn Văn An.")
 NAME_CHARS = IssueType(
     "name-invalid",
-    '{where}: "{value}" có ký tự không hợp lệ ({chars}). Họ và tên chỉ gồm chữ cái và '
-    "khoảng trắng, ví dụ Nguyễn Văn An.")
+    '{where}: "{value}" có ký tự không hợp lệ ({chars}). Vui lòng ghi lại họ và tên chỉ bằng '
+    "chữ cái và khoảng trắng, ví dụ Nguyễn Văn An.")
 
 # ------------------------------------------------------------------------- dates
 DATE_INVALID = IssueType(
@@ -175,7 +177,8 @@ ID_DUPLICATE = IssueType(
 # ------------------------------------------------------------------------- phones
 PHONE_LETTERS = IssueType(
     "phone-letters",
-    '{where}: "{value}" có chữ cái. Số điện thoại chỉ gồm chữ số, ví dụ 0912345678.')
+    '{where}: "{value}" có chữ cái, trong khi số điện thoại chỉ gồm chữ số. Vui lòng ghi lại '
+    "số di động 10 chữ số, ví dụ 0912345678.")
 PHONE_INVALID = IssueType(
     "phone-invalid",
     '{where}: "{value}" không phải số điện thoại di động Việt Nam hợp lệ. Vui lòng ghi số '

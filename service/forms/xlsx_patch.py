@@ -319,11 +319,37 @@ class Styles:
 # ---------------------------------------------------------------------------- worksheet stream
 
 
+_RX_R_ATTR = re.compile(rb"\sr\s*=\s*[\"'](\d+)[\"']")
+_RX_CELL_REF = re.compile(rb"\sr\s*=\s*[\"']\$?([A-Z]{1,3})\$?\d+[\"']")
+_RX_S_ATTR = re.compile(rb"\ss\s*=\s*[\"'](\d+)[\"']")
+_RX_SPANS = re.compile(rb"\sspans\s*=\s*[\"'][^\"']*[\"']")
+
+
+class _Out:
+    """Batches small writes into ~1 MB ones (a zip stream compresses per write call)."""
+
+    def __init__(self, dst):
+        self.dst = dst
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def write(self, b: bytes) -> None:
+        self.parts.append(b)
+        self.size += len(b)
+        if self.size >= CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.parts:
+            self.dst.write(b"".join(self.parts))
+            self.parts, self.size = [], 0
+
+
 class _SheetRewriter:
     """Streams one worksheet part, rewriting the rows named in the plan."""
 
     def __init__(self, plan: SheetPlan, styles: Styles, fill_ids: dict[str, int], loi_xf: int,
-                 loi_head_xf_base: int | None, legacy_rid: str | None, summary_only=False):
+                 loi_head_xf_base: int | None, legacy_rid: str | None):
         self.plan = plan
         self.styles = styles
         self.fill_ids = fill_ids
@@ -332,19 +358,22 @@ class _SheetRewriter:
         self.loi_head_xf: int | None = None
         self.loi_head_base = loi_head_xf_base
         self.col_styles: list[tuple[int, int, int]] = []  # (min, max, style) 1-based
-        rows = set(plan.fills) | set(plan.loi_text) | set(plan.header_rows)
-        self.pending = sorted(rows)
+        self.wanted = set(plan.fills) | set(plan.loi_text) | set(plan.header_rows)
+        self.pending = sorted(self.wanted)
+        self.next_i = 0  # index of the next pending row not yet written
         self.max_row = 0
         self.loi_letter = column_letter(plan.loi_col)
-        self.header_cells: dict[int, int] = {}  # header row → xf of its last header cell
+        self.header_set = set(plan.header_rows)
+        self._col_cache: dict[bytes, int] = {}
 
     # -- regexes depend on the prefix, built once the head is known
     def _compile(self, p: str) -> None:
         self.p = p.encode()
         pb = self.p
-        self.rx_row = re.compile(rb"\s*<%srow\b[^>]*?(?:/>|>.*?</%srow>)" % (pb, pb), re.S)
-        self.rx_cell = re.compile(rb"<%sc\b([^>]*?)(?:/>|>(.*?)</%sc>)" % (pb, pb), re.S)
+        self.rx_row = re.compile(rb"<%srow\b([^>]*?)(?:/>|>.*?</%srow>)" % (pb, pb), re.S)
+        self.rx_cell = re.compile(rb"<%sc\b([^>]*?)(?:/>|>.*?</%sc>)" % (pb, pb), re.S)
         self.rx_end = re.compile(rb"\s*</%ssheetData>" % pb)
+        self.row_close = b"</%srow>" % pb
 
     def run(self, src, dst) -> None:
         head = b""
@@ -360,26 +389,48 @@ class _SheetRewriter:
             raise Unsupported("empty sheetData")
         p = (m.group(1) or b"").decode()
         self._compile(p)
-        dst.write(self._patch_head(head[:m.start()].decode("utf-8"), p).encode("utf-8"))
-        dst.write(head[m.start():m.end()])
+        out = _Out(dst)
+        out.write(self._patch_head(head[:m.start()].decode("utf-8"), p).encode("utf-8"))
+        out.write(head[m.start():m.end()])
         buf = head[m.end():]
-        pos = 0
         eof = False
+        wanted = self.wanted
+        rx_r = _RX_R_ATTR
         while True:
-            mr = self.rx_row.match(buf, pos)
-            if mr and (mr.end() < len(buf) or eof):
-                self._emit_row(mr.group(0), dst)
+            copied = 0  # buf[:copied] is written
+            pos = 0
+            for mr in self.rx_row.finditer(buf):
+                if buf[pos:mr.start()].strip():
+                    raise Unsupported("unexpected content between rows")
                 pos = mr.end()
-                continue
+                mm = rx_r.search(mr.group(1))
+                r = int(mm.group(1)) if mm else self.max_row + 1
+                if r <= self.max_row:
+                    raise Unsupported("rows out of order")
+                self.max_row = r
+                pend = self.pending
+                if self.next_i < len(pend) and pend[self.next_i] <= r:
+                    out.write(buf[copied:mr.start()])
+                    while pend[self.next_i] < r:
+                        out.write(self._synthetic_row(pend[self.next_i]))
+                        self.next_i += 1
+                    if r in wanted:
+                        self.next_i += 1
+                        out.write(self._rewrite_row(r, mr.group(0), mr.group(1)))
+                    else:
+                        out.write(mr.group(0))
+                    copied = pos
+            out.write(buf[copied:pos])
             me = self.rx_end.match(buf, pos)
             if me:
-                for r in self.pending:
-                    dst.write(self._synthetic_row(r))
-                self.max_row = max([self.max_row, *self.pending])
-                self.pending = []
-                dst.write(buf[pos:me.end()])
+                for r in self.pending[self.next_i:]:
+                    out.write(self._synthetic_row(r))
+                self.max_row = max([self.max_row, *self.pending[self.next_i:]])
+                self.next_i = len(self.pending)
+                out.write(buf[pos:me.end()])
                 tail = buf[me.end():] + src.read()
-                dst.write(self._patch_tail(tail.decode("utf-8")).encode("utf-8"))
+                out.write(self._patch_tail(tail.decode("utf-8")).encode("utf-8"))
+                out.flush()
                 return
             if eof:
                 raise Unsupported("unexpected content in sheetData")
@@ -387,29 +438,13 @@ class _SheetRewriter:
             if not chunk:
                 eof = True
             buf = buf[pos:] + chunk
-            pos = 0
 
     # -- rows
-    def _row_number(self, start_tag: bytes) -> int | None:
-        m = re.search(rb"\sr\s*=\s*[\"'](\d+)[\"']", start_tag)
-        return int(m.group(1)) if m else None
-
-    def _emit_row(self, raw: bytes, dst) -> None:
-        lead = len(raw) - len(raw.lstrip())
-        body = raw[lead:]
-        tag_end = body.index(b">") + 1
-        start = body[:tag_end]
-        r = self._row_number(start)
-        if r is None:
-            r = self.max_row + 1
-        while self.pending and self.pending[0] < r:
-            dst.write(self._synthetic_row(self.pending.pop(0)))
-        self.max_row = max(self.max_row, r)
-        if self.pending and self.pending[0] == r:
-            self.pending.pop(0)
-            dst.write(self._rewrite_row(r, body, start))
-        else:
-            dst.write(raw)
+    def _col(self, letters: bytes) -> int:
+        c = self._col_cache.get(letters)
+        if c is None:
+            c = self._col_cache[letters] = col_index(letters.decode())
+        return c
 
     def _cell_base_style(self, col1: int, row_style: int | None) -> int:
         if row_style is not None:
@@ -419,64 +454,112 @@ class _SheetRewriter:
                 return s
         return 0
 
-    def _rewrite_row(self, r: int, body: bytes, start: bytes) -> bytes:
-        text_start = start.decode("utf-8")
-        self_closing = text_start.endswith("/>")
-        inner = b"" if self_closing else body[len(start):-len(b"</%srow>" % self.p)]
+    def _rewrite_row(self, r: int, body: bytes, attrs: bytes) -> bytes:
+        fast = self._rewrite_row_fast(r, body)
+        return fast if fast is not None else self._rewrite_row_full(r, body, attrs)
+
+    def _rewrite_row_fast(self, r: int, body: bytes) -> bytes | None:
+        """The common case: every cell written as <c r="A1" ...>, marked cells present, the
+        "Lỗi" column after the row's last cell. Touches only the marked cells' start tags."""
+        if r in self.header_set or not body.endswith(self.row_close):
+            return None
+        p = self.p
+        edits: list[tuple[int, int, bytes]] = []
+        for c, kind in self.plan.fills.get(r, {}).items():
+            key = b'<%sc r="%s%d"' % (p, column_letter(c).encode(), r)
+            i = body.find(key)
+            if i < 0:
+                return None
+            j = body.index(b">", i) + 1
+            tag = body[i:j]
+            ms = _RX_S_ATTR.search(tag)
+            new = self.styles.derived_xf(int(ms.group(1)) if ms else 0, fill_id=self.fill_ids[kind])
+            edits.append((i, j, _set_attr_b(tag, b"s", str(new).encode())))
+        tail_at = len(body) - len(self.row_close)
+        text = self.plan.loi_text.get(r)
+        if text is not None:
+            k = body.rfind(b'<%sc r="' % p)
+            if k >= 0:
+                m = re.match(rb'<%sc r="([A-Z]{1,3})\d' % p, body[k:k + 16])
+                if not m or self._col(m.group(1)) >= self.plan.loi_col:
+                    return None
+            elif b"<%sc" % p in body:
+                return None
+            edits.append((tail_at, tail_at, _inline_cell(p.decode(), f"{self.loi_letter}{r}", self.loi_xf,
+                                                         text).encode("utf-8")))
+        edits.sort()
+        out, last = [], 0
+        for i, j, rep in edits:
+            out.append(body[last:i])
+            out.append(rep)
+            last = j
+        out.append(body[last:])
+        res = b"".join(out)
+        k = res.index(b">")
+        return _RX_SPANS.sub(b"", res[:k + 1]) + res[k + 1:]
+
+    def _rewrite_row_full(self, r: int, body: bytes, attrs: bytes) -> bytes:
+        p = self.p
+        self_closing = not body.endswith(self.row_close)
+        start_len = body.index(b">") + 1
+        inner = b"" if self_closing else body[start_len:-len(self.row_close)]
         row_style = None
-        if _attr(text_start, "customFormat") in ("1", "true") and _attr(text_start, "s"):
-            row_style = int(_attr(text_start, "s"))
-        cells: dict[int, str] = {}
+        if re.search(rb"\scustomFormat\s*=\s*[\"'](1|true)", attrs):
+            ms = _RX_S_ATTR.search(attrs)
+            row_style = int(ms.group(1)) if ms else None
+        cells: dict[int, bytes] = {}
         col = -1
-        leftovers = self.rx_cell.sub(b"", inner).strip()
+        leftover_parts = []
+        last = 0
         for m in self.rx_cell.finditer(inner):
-            raw = m.group(0).decode("utf-8")
-            attrs = m.group(1).decode("utf-8")
-            ref = _attr(" " + attrs, "r")
-            if ref:
-                mm = re.match(r"\$?([A-Z]+)\$?(\d+)", ref)
-                col = col_index(mm.group(1)) if mm else col + 1
+            if inner[last:m.start()].strip():
+                leftover_parts.append(inner[last:m.start()])
+            last = m.end()
+            mref = _RX_CELL_REF.search(m.group(1))
+            raw = m.group(0)
+            if mref:
+                col = self._col(mref.group(1))
             else:
                 col += 1
-                raw = _set_attr_cell(raw, "r", f"{column_letter(col)}{r}")
+                raw = _set_attr_b(raw, b"r", b"%s%d" % (column_letter(col).encode(), r))
             cells[col] = raw
-        p = self.p.decode()
+        if inner[last:].strip():
+            leftover_parts.append(inner[last:])
         for c, kind in self.plan.fills.get(r, {}).items():
             raw = cells.get(c)
             if raw is None:
                 base = self._cell_base_style(c + 1, row_style)
-                raw = f'<{p}c r="{column_letter(c)}{r}"/>'
+                raw = b'<%sc r="%s%d"/>' % (p, column_letter(c).encode(), r)
             else:
-                s = _attr(re.match(r"<[^>]*>", raw).group(0), "s")
-                base = int(s) if s else 0
+                ms = _RX_S_ATTR.search(raw, 0, raw.index(b">"))
+                base = int(ms.group(1)) if ms else 0
             new = self.styles.derived_xf(base, fill_id=self.fill_ids[kind])
-            cells[c] = _set_attr_cell(raw, "s", str(new))
+            cells[c] = _set_attr_b(raw, b"s", str(new).encode())
         lc = self.plan.loi_col
-        if r in self.plan.header_rows:
+        ps = p.decode()
+        if r in self.header_set:
             if self.loi_head_xf is None:
                 left = cells.get(lc - 1)
-                base = self.loi_head_base
+                base = self.loi_head_base or 0
                 if left is not None:
-                    s = _attr(re.match(r"<[^>]*>", left).group(0), "s")
-                    base = int(s) if s else 0
-                base = base or 0
+                    ms = _RX_S_ATTR.search(left, 0, left.index(b">"))
+                    base = int(ms.group(1)) if ms else 0
                 self.loi_head_xf = self.styles.derived_xf(
                     base, font_id=self.styles.bold_font_like(base), wrap=True)
             text = self.plan.loi_header if r == self.plan.header_rows[0] else ""
-            cells[lc] = _inline_cell(p, f"{self.loi_letter}{r}", self.loi_head_xf, text)
+            cells[lc] = _inline_cell(ps, f"{self.loi_letter}{r}", self.loi_head_xf, text).encode("utf-8")
         elif r in self.plan.loi_text:
-            cells[lc] = _inline_cell(p, f"{self.loi_letter}{r}", self.loi_xf, self.plan.loi_text[r])
-        tag = _del_attr(text_start, "spans")
+            cells[lc] = _inline_cell(ps, f"{self.loi_letter}{r}", self.loi_xf,
+                                     self.plan.loi_text[r]).encode("utf-8")
+        tag = _RX_SPANS.sub(b"", body[:start_len])
         if self_closing:
-            tag = tag[:-2].rstrip() + ">"
-        out = tag + "".join(cells[c] for c in sorted(cells))
-        out = out.encode("utf-8") + leftovers + b"</%srow>" % self.p
-        return out
+            tag = tag[:-2].rstrip() + b">"
+        return b"".join([tag, *(cells[c] for c in sorted(cells)), *leftover_parts, self.row_close])
 
     def _synthetic_row(self, r: int) -> bytes:
         p = self.p
-        body = b'<%srow r="%d"></%srow>' % (p, r, p)
-        return self._rewrite_row(r, body, b'<%srow r="%d">' % (p, r))
+        body = b'<%srow r="%d"/>' % (p, r)
+        return self._rewrite_row(r, body, b' r="%d"' % r)
 
     # -- head and tail
     def _patch_head(self, head: str, p: str) -> str:
@@ -566,6 +649,24 @@ def _insert_before(tail: str, p: str, names: tuple[str, ...], xml: str) -> str:
     if best is None:
         best = tail.rindex(f"</{p}worksheet>")
     return tail[:best] + xml + tail[best:]
+
+
+_ATTR_RX_B: dict[bytes, re.Pattern] = {}
+
+
+def _set_attr_b(raw: bytes, name: bytes, value: bytes) -> bytes:
+    """Set an attribute on the start tag at the beginning of an element given as bytes."""
+    end = raw.index(b">")
+    tag, rest = raw[:end + 1], raw[end + 1:]
+    rx = _ATTR_RX_B.get(name)
+    if rx is None:
+        rx = _ATTR_RX_B[name] = re.compile(rb"(\s%s\s*=\s*)([\"'])(.*?)\2" % name, re.S)
+    if rx.search(tag):
+        tag = rx.sub(lambda m: m.group(1) + b'"' + value + b'"', tag, count=1)
+    else:
+        cut = len(tag) - (2 if tag.endswith(b"/>") else 1)
+        tag = tag[:cut] + b" " + name + b'="' + value + b'"' + tag[cut:]
+    return tag + rest
 
 
 def _set_attr_cell(raw: str, name: str, value: str) -> str:

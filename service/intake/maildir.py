@@ -29,13 +29,29 @@ def maildirpp_folder_name(folder: str) -> str:
     return "." + utf7_encode(unicodedata.normalize("NFC", folder)).decode("ascii")
 
 
-def ensure_maildir(path: Path, *, subfolder: bool = False) -> None:
-    for sub in ("tmp", "new", "cur"):
-        (path / sub).mkdir(parents=True, exist_ok=True)
+def ensure_maildir(path: Path, *, subfolder: bool = False, like: Path | None = None) -> None:
+    """Create the Maildir directories; with `like`, new ones copy its owner and mode (so an
+    IMAP server sharing the Maildir, e.g. Dovecot as the mail user, can still write there)."""
+    created = []
+    for directory in (path, path / "tmp", path / "new", path / "cur"):
+        if not directory.is_dir():
+            directory.mkdir(parents=True, exist_ok=True)
+            created.append(directory)
     if subfolder:
         marker = path / "maildirfolder"
         if not marker.exists():
             marker.touch()
+            created.append(marker)
+    if like is not None and created:
+        st = like.stat()
+        for item in created:
+            try:
+                if os.geteuid() == 0:
+                    os.chown(item, st.st_uid, st.st_gid)
+                if item.is_dir():
+                    os.chmod(item, st.st_mode & 0o7777)
+            except OSError:
+                pass
 
 
 def _unique(filename: str) -> str:
@@ -53,7 +69,7 @@ class MaildirSource:
         self._last_scan: float | None = None
         self._last_error: str | None = None
         ensure_maildir(self.path)
-        ensure_maildir(self.done_path, subfolder=True)
+        ensure_maildir(self.done_path, subfolder=True, like=self.path)
 
     # ----- helpers
     def _listing(self) -> list[tuple[int, str, Path]]:
@@ -124,7 +140,7 @@ class MaildirSource:
             flags = source.name.split(":2,", 1)[1]
         if "S" not in flags:
             flags = "".join(sorted(flags + "S"))
-        ensure_maildir(self.done_path, subfolder=True)
+        ensure_maildir(self.done_path, subfolder=True, like=self.path)
         target = self.done_path / "cur" / f"{unique}:2,{flags}"
         os.rename(source, target)  # same file system: atomic
         self._known.discard(unique)

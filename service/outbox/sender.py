@@ -120,13 +120,20 @@ class Sender:
             self._defer(entry, f"Lỗi không lường trước khi gửi ({type(exc).__name__}).", result)
             result.stopped = type(exc).__name__
             return False
-        self._record(entry, mid, [r for r in todo if r not in refused], refused, result)
+        try:
+            self._record(entry, mid, [r for r in todo if r not in refused], refused, result)
+        except BaseException:
+            # the store failed after the server's OK: keep the message rather than strand it
+            # in claimed/ until a restart (it may go twice: the one unavoidable window)
+            self.queue.release(entry, delay=self.base_delay, error="Lỗi ghi trạng thái sau khi gửi.")
+            raise
         return True
 
     def _record(self, entry: Entry, mid: str, accepted: list[str], refused: Refused,
                 result: RunResult) -> None:
         now = self.clock()
         with self.store.transaction():
+            self._index(entry, now)
             self.store.mark_sent(mid, accepted, at=now)
             self.store.mark_outgoing(mid, "partial" if refused else "sent",
                                      _refusal_text(refused) if refused else None, at=now)
@@ -161,11 +168,17 @@ class Sender:
         mid = entry.meta.get("message_id")
         if mid:
             with self.store.transaction():
+                self._index(entry, now)
                 self.store.mark_outgoing(mid, "parked", reason, at=now)
                 self.store.audit("outbox-parked", mid, {"kind": entry.meta.get("kind"),
                                                         "attempts": entry.attempts})
         self._note_error(reason, now)
         result.parked += 1
+
+    def _index(self, entry: Entry, now: float) -> None:
+        m = entry.meta
+        self.store.note_outgoing(m["message_id"], m.get("kind", "mail"), m.get("rcpts") or [],
+                                 ref=m.get("ref"), at=now)
 
     def _note_error(self, error: str, at: float) -> None:
         self.store.set_value("outbox.last_error", {"at": at, "error": error})

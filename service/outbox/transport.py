@@ -18,6 +18,7 @@ every message against a dead server. Errors carry a Vietnamese ``message`` for t
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import smtplib
 import socket
@@ -31,6 +32,11 @@ from service.queue import write_file_durably
 from service.urls import MailURL, is_loopback_host, parse_url, redacted
 
 Refused = dict[str, tuple[int, str]]
+
+
+def to_crlf(data: bytes) -> bytes:
+    """SMTP lines end in CRLF; smtplib sends bytes as they are, so bare LFs become one long line."""
+    return data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
 
 
 class TransportError(Exception):
@@ -152,7 +158,7 @@ class SMTPTransport(Transport):
                     smtp.starttls(context=ctx)
                     smtp.ehlo()
             if self.url.user:
-                smtp.login(self.url.user, self.password or "")
+                _login(smtp, self.url.user, self.password or "")
         except BaseException:
             try:
                 smtp.close()
@@ -195,7 +201,7 @@ class SMTPTransport(Transport):
     def send(self, data: bytes, envelope_from: str, rcpts: Sequence[str]) -> Refused:
         smtp = self._session()
         try:
-            refused = smtp.sendmail(envelope_from, list(rcpts), data)
+            refused = smtp.sendmail(envelope_from, list(rcpts), to_crlf(data))
         except smtplib.SMTPRecipientsRefused as exc:
             bad = {r: (int(c), _text(m)) for r, (c, m) in exc.recipients.items()}
             if all(c >= 500 for c, _ in bad.values()):
@@ -236,6 +242,19 @@ class SMTPTransport(Transport):
                 smtp.close()
             except Exception:
                 pass
+
+
+def _login(smtp: smtplib.SMTP, user: str, password: str) -> None:
+    """AUTH; smtplib only encodes ASCII, so non-ASCII credentials go as UTF-8 AUTH PLAIN (RFC 4616)."""
+    if user.isascii() and password.isascii():
+        smtp.login(user, password)
+        return
+    if not smtp.has_extn("auth") or "PLAIN" not in smtp.esmtp_features.get("auth", "").upper().split():
+        raise smtplib.SMTPNotSupportedError("the server offers no AUTH PLAIN for a non-ASCII password")
+    token = base64.b64encode(b"\0" + user.encode("utf-8") + b"\0" + password.encode("utf-8")).decode()
+    code, resp = smtp.docmd("AUTH", "PLAIN " + token)
+    if code != 235:
+        raise smtplib.SMTPAuthenticationError(code, resp)
 
 
 def _describe(refused: Refused) -> str:

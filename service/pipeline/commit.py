@@ -81,8 +81,8 @@ def commit(plan: Plan, item: Item, store, outbox, state_dir: Path) -> None:
         day = item.received_at.date()
         for addr in plan.replied_to:
             store.note_reply(addr, day)
-        for code, email, count in plan.confirmations:
-            store.confirm(code, email, count, at=now)
+        for code, recipient, count in plan.confirmations:
+            store.confirm(code, recipient, count, at=now)
         for event, detail in plan.audit:
             store.audit(event, plan.code, detail, at=now)
         store.audit("processed", plan.code, {"source": item.source, "outcome": plan.outcome,

@@ -60,7 +60,7 @@ class Plan:
     batches: list[tuple[str, str, int]] = field(default_factory=list)  # (recipient key, email, rows)
     held: list[Held] = field(default_factory=list)
     replied_to: list[str] = field(default_factory=list)  # addresses (rate limits)
-    confirmations: list[tuple[str, str, int | None]] = field(default_factory=list)  # (code, email, n)
+    confirmations: list[tuple[str, str, int | None]] = field(default_factory=list)  # (code, recipient key, n)
     results: list[tuple[str, bytes]] = field(default_factory=list)  # folder intake: files beside the drop
     audit: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     unit_key: str | None = None

@@ -10,10 +10,8 @@ same mode), the state directory 0700. See ``store.py`` for what is kept.
 from __future__ import annotations
 
 import hmac
-import hashlib
 import json
 import os
-import re
 import sqlite3
 import threading
 import time
@@ -25,14 +23,13 @@ from zoneinfo import ZoneInfo
 
 from service.queue import fsync_dir, make_private_dir
 from service.state.store import (
-    Batch, DayLike, ForwardedTotal, Held, OutgoingStatus, RecipientStats, Store, Submission,
-    UnitStats, tracking_code_candidate,
+    Batch, ConfirmationTotal, DayLike, ForwardedTotal, Held, OutgoingStatus, RecipientStats,
+    StaleBatches, Store, Submission, UnitStats, tracking_code_candidate,
 )
 
 DB_NAME = "vaxmail.db"
 KEY_NAME = "id-hash.key"
 SCHEMA_VERSION = 1
-_HEX = re.compile(r"[0-9a-f]{64}")
 _CHUNK = 10_000  # host parameters per IN (...) query; SQLite's limit is 32766
 
 SCHEMA = """
@@ -44,14 +41,14 @@ CREATE TABLE IF NOT EXISTS incoming (
     first_seen  REAL NOT NULL,
     finished_at REAL
 );
-CREATE TABLE IF NOT EXISTS submissions (
-    code          TEXT PRIMARY KEY,
+CREATE TABLE IF NOT EXISTS submissions (  -- one row per file of an incoming item
+    code          TEXT NOT NULL,
+    file_name     TEXT NOT NULL DEFAULT '',  -- '': the item had no file
     incoming_key  TEXT NOT NULL,
     source        TEXT NOT NULL,
     sender        TEXT NOT NULL,
     unit_key      TEXT,
     district_code INTEGER,
-    file_name     TEXT,
     form          TEXT,
     rows          INTEGER NOT NULL DEFAULT 0,
     valid_rows    INTEGER NOT NULL DEFAULT 0,
@@ -60,7 +57,8 @@ CREATE TABLE IF NOT EXISTS submissions (
     status        TEXT NOT NULL,
     received_at   REAL NOT NULL,
     processed_at  REAL,
-    day           TEXT NOT NULL
+    day           TEXT NOT NULL,
+    PRIMARY KEY (code, file_name)
 );
 CREATE INDEX IF NOT EXISTS submissions_day ON submissions (day, district_code, unit_key);
 CREATE INDEX IF NOT EXISTS submissions_unit ON submissions (unit_key, received_at);
@@ -303,30 +301,45 @@ class SQLiteStore(Store):
         day = sub.day or self.day_of(sub.received_at)
         with self.transaction():
             self._conn().execute(
-                "INSERT OR REPLACE INTO submissions (code, incoming_key, source, sender, unit_key, "
-                "district_code, file_name, form, rows, valid_rows, error_count, error_counts, status, "
+                "INSERT OR REPLACE INTO submissions (code, file_name, incoming_key, source, sender, "
+                "unit_key, district_code, form, rows, valid_rows, error_count, error_counts, status, "
                 "received_at, processed_at, day) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (sub.code, sub.incoming_key, sub.source, sub.sender, sub.unit_key, sub.district_code,
-                 sub.file_name, sub.form, sub.rows, sub.valid_rows, sub.error_count,
+                (sub.code, sub.file_name or "", sub.incoming_key, sub.source, sub.sender, sub.unit_key,
+                 sub.district_code, sub.form, sub.rows, sub.valid_rows, sub.error_count,
                  json.dumps(sub.error_counts, sort_keys=True), sub.status, sub.received_at,
                  sub.processed_at if sub.processed_at is not None else time.time(), day))
 
-    def submission(self, code: str) -> Submission | None:
-        rows = self._q(
-            "SELECT code, incoming_key, source, sender, status, received_at, unit_key, district_code, "
-            "file_name, form, rows, valid_rows, error_count, error_counts, processed_at, day "
-            "FROM submissions WHERE code=?", (code,))
-        if not rows:
-            return None
-        r = list(rows[0])
+    _SUB_COLS = ("code, incoming_key, source, sender, status, received_at, unit_key, district_code, "
+                 "file_name, form, rows, valid_rows, error_count, error_counts, processed_at, day")
+
+    @staticmethod
+    def _sub(row: tuple) -> Submission:
+        r = list(row)
+        r[8] = r[8] or None
         r[13] = json.loads(r[13])
         return Submission(*r)
+
+    def submission(self, code: str, file_name: str | None = None) -> Submission | None:
+        if file_name is None:
+            rows = self._q(f"SELECT {self._SUB_COLS} FROM submissions WHERE code=? "
+                           "ORDER BY file_name LIMIT 1", (code,))
+        else:
+            rows = self._q(f"SELECT {self._SUB_COLS} FROM submissions WHERE code=? AND file_name=?",
+                           (code, file_name))
+        return self._sub(rows[0]) if rows else None
+
+    def submissions(self, code: str) -> list[Submission]:
+        return [self._sub(r) for r in self._q(
+            f"SELECT {self._SUB_COLS} FROM submissions WHERE code=? ORDER BY file_name", (code,))]
 
     # -- forwarded people
     def _digest(self, value: str) -> bytes:
         """A caller's value as the stored 32-byte key: hex hashes as given, ID numbers hashed."""
-        if len(value) == 64 and _HEX.fullmatch(value):
-            return bytes.fromhex(value)
+        if len(value) == 64:
+            try:
+                return bytes.fromhex(value)
+            except ValueError:
+                pass
         return self._digest_id(value)
 
     def already_forwarded(self, id_hashes: Iterable[str], form: str,
@@ -339,8 +352,8 @@ class SQLiteStore(Store):
             chunk = blobs[i:i + _CHUNK]
             sql = ("SELECT id_hash, submission FROM forwarded WHERE form=? AND id_hash IN ("
                    + ",".join("?" * len(chunk)) + ")")
-            found.update((by_digest[h], code) for h, code in conn.execute(sql, (form, *chunk))
-                         if code != exclude_submission)
+            rows = conn.execute(sql, (form, *chunk)).fetchall()
+            found.update({by_digest[h]: code for h, code in rows if code != exclude_submission})
         return found
 
     def record_forwarded(self, submission: str, form: str, recipient: str,
@@ -561,7 +574,23 @@ class SQLiteStore(Store):
         out["open"] = self._q("SELECT COUNT(*) FROM held WHERE released_at IS NULL")[0][0]
         return out
 
-    def last_submission_by_unit(self) -> dict[str, float]:
+    def last_submission_by_unit(self, until: DayLike | None = None) -> dict[str, float]:
+        hi = "9999-12-31" if until is None else _day(until)
         return {k: t for k, t in self._q(
             "SELECT unit_key, MAX(received_at) FROM submissions WHERE unit_key IS NOT NULL "
-            "GROUP BY unit_key")}
+            "AND day <= ? GROUP BY unit_key", (hi,))}
+
+    def confirmation_totals(self, until: DayLike | None = None) -> list[ConfirmationTotal]:
+        hi = "9999-12-31" if until is None else _day(until)
+        return [ConfirmationTotal(dc, uk, *rest) for dc, uk, *rest in self._q(
+            "SELECT district_code, unit_key, COUNT(*), SUM(rows_sent), SUM(rows_confirmed), "
+            "SUM(confirmed_at IS NOT NULL) FROM batches WHERE day <= ? AND rows_sent > 0 "
+            "GROUP BY district_code, unit_key ORDER BY 1, 2", (hi,))]
+
+    def stale_batches(self, sent_before: float, until: DayLike | None = None) -> list[StaleBatches]:
+        hi = "9999-12-31" if until is None else _day(until)
+        # SQLite takes the bare column ``code`` from the row that gives MIN(sent_at)
+        return [StaleBatches(*r) for r in self._q(
+            "SELECT recipient, COUNT(*), SUM(rows_sent), MIN(sent_at), code FROM batches "
+            "WHERE confirmed_at IS NULL AND rows_sent > 0 AND sent_at < ? AND day <= ? "
+            "GROUP BY recipient ORDER BY 4", (sent_before, hi))]

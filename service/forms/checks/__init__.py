@@ -112,8 +112,7 @@ def check_rows(rows: Iterable[tuple[int, dict[str, Any]]], ctx: CheckContext) ->
     parsers = _parsers(ctx)
     plan = [(f, parsers[f], {} if f in _REPEATING else None, f in required)
             for f in columns if f in parsers]
-    free = [f for f in columns if f not in parsers and f not in _PLACE_FIELDS
-            and f not in _FACILITY_FIELDS]
+    free = [f for f in _DIGIT_TEXT if f in columns]
     has_places = "district" in columns or "ward" in columns
     facility_fields = [f for f in _FACILITY_FIELDS if f in columns]
     has_doses = "dose2_date" in columns or "dose2_vaccine" in columns
@@ -174,6 +173,9 @@ def check_rows(rows: Iterable[tuple[int, dict[str, Any]]], ctx: CheckContext) ->
 
 
 _NO: dict = {}
+# Free-text fields whose cells are often numbers (calamine gives floats): kept as digit text.
+# Other free text (address, occupation, note, stt …) is kept exactly as the reader gave it.
+_DIGIT_TEXT = ("dose1_lot", "dose2_lot")
 
 
 def _free(v: Any) -> Any:
@@ -235,8 +237,10 @@ def _check_id(row: _Row, raw: dict, values: dict, headers: dict, seen: dict[str,
     gender = values.get("gender") if "gender" not in bad else None
     dob = values.get("dob") if "dob" not in bad else None
     dob_year = dob.year if isinstance(dob, date) else dob if isinstance(dob, int) else None
-    if gender is None and dob_year is None:
-        return
+    g = value[3]
+    if not ((gender == "Nam" and g in "13") or (gender == "Nữ" and g in "02")
+            or (dob_year is not None and dob_year != (1900 if g < "2" else 2000) + int(value[4:6]))):
+        return  # the common case: all agree
     found = ids.cross_check(value, gender, dob_year, headers.get("gender", "Giới tính"),
                             headers.get("dob", "Ngày sinh"))
     for itype, extra in found:

@@ -40,8 +40,6 @@ _SEP_RE = re.compile(r"[\s.\-()/'’_]+")
 _SPLIT_RE = re.compile(r"\s*(?:[;,/|&]|\s-\s|\s+hoặc\s+|\s+hoac\s+|\s+và\s+|\s{2,})\s*", re.I)
 _LETTER_RE = re.compile(r"[^\W\d_]")
 
-_RANK = {None: 0, "phone-from-number": 1, "phone-separators": 2, "phone-leading-zero": 3,
-         "phone-country-code": 4, "phone-2018-conversion": 5}
 
 
 def parse_phone(raw: Any) -> Parsed:
@@ -52,6 +50,12 @@ def parse_phone(raw: Any) -> Parsed:
     if n is not None:
         return _digits(raw, str(n), "phone-from-number")
     if not isinstance(raw, str):
+        return bad(raw, I.PHONE_INVALID)
+    parts = [p for p in _SPLIT_RE.split(raw) if p]
+    if len(parts) > 1 and all(sum(ch.isdigit() for ch in p) >= 9 for p in parts):
+        first = parse_phone(parts[0])
+        if first[1] is None:
+            return first[0], (I.PHONE_MULTIPLE, {"phone": first[0]}), first[2]
         return bad(raw, I.PHONE_INVALID)
     if _LETTER_RE.search(raw):
         return bad(raw, I.PHONE_LETTERS)
@@ -64,11 +68,6 @@ def parse_phone(raw: Any) -> Parsed:
         if plus and not d.startswith("84"):
             return bad(raw, I.PHONE_INVALID)
         return _digits(raw, d, "phone-separators" if d != raw else None)
-    parts = [p for p in _SPLIT_RE.split(raw) if p]
-    if len(parts) > 1:
-        first = parse_phone(parts[0])
-        if first[1] is None:
-            return first[0], (I.PHONE_MULTIPLE, {"phone": first[0]}), first[2]
     return bad(raw, I.PHONE_INVALID)
 
 
@@ -81,13 +80,13 @@ def _digits(raw: Any, d: str, code: str | None) -> Parsed:
         d = d[1:]
     if d[:1] != "0" and len(d) in (9, 10):
         d = "0" + d
-        code = _best(code, "phone-leading-zero")
+        code = "phone-leading-zero"
     if len(d) == 11:
         new = CONVERSION_2018.get(d[:4])
         if new is None:
             return _not_mobile(raw, d)
         d = new + d[4:]
-        code = _best(code, "phone-2018-conversion")
+        code = "phone-2018-conversion"  # the most telling repair names the fix
     if len(d) != 10 or d[0] != "0":
         return bad(raw, I.PHONE_INVALID)
     national = d[1:]
@@ -101,7 +100,3 @@ def _not_mobile(raw: Any, d: str) -> Parsed:
     if d[0] == "0" and _FIXED_RE.fullmatch(national) and _GENERAL_RE.fullmatch(national):
         return bad(raw, I.PHONE_NOT_MOBILE)
     return bad(raw, I.PHONE_INVALID)
-
-
-def _best(a: str | None, b: str) -> str:
-    return a if _RANK.get(a, 0) >= _RANK[b] else b

@@ -43,10 +43,17 @@ MESSAGES = {
 }
 
 
-def unreadable(code: str, **fields) -> Unreadable:
+# Sentences for a code whose usual sentence does not fit the case (key: "code/variant").
+VARIANTS = {
+    "unsupported-type/spreadsheet": "Hệ thống chưa đọc được {what}; " + RESEND,
+}
+
+
+def unreadable(code: str, variant: str | None = None, **fields) -> Unreadable:
     """The typed error for ``code``, its Vietnamese sentence filled in (thousands with dots)."""
-    text = MESSAGES[code].format(**fields)
-    if "{limit:," in MESSAGES[code]:
+    template = VARIANTS[f"{code}/{variant}"] if variant else MESSAGES[code]
+    text = template.format(**fields)
+    if "{limit:," in template:
         text = re.sub(r"(?<=\d),(?=\d{3})", ".", text)
     return Unreadable(code, text)
 
@@ -229,7 +236,7 @@ def _text_kind(head: bytes) -> str:
             b"multipart/related" in sample[:2000].lower() and b"text/html" in sample.lower()):
         return "mhtml"
     if stripped.startswith(b"<?xml") and _XML_SS_RE.search(sample):
-        raise unreadable("unsupported-type", what="bảng tính dạng XML 2003")
+        raise unreadable("unsupported-type", "spreadsheet", what="bảng tính dạng XML 2003 (XML Spreadsheet)")
     if _HTML_RE.search(sample[:4096]):
         return "html"
     if stripped.startswith(b"<?xml") or stripped.startswith(b"<"):

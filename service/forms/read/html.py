@@ -24,6 +24,7 @@ MAX_COLS = 16384  # Excel's own column limit
 MAX_CELLS = 30_000_000
 _META_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 _SPACES_RE = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
+_LONG_INT_RE = re.compile(r"-?\d{9,}")
 _BLOCKS = {"p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6"}
 _SKIP = {"style", "script", "head", "title", "template", "xml", "noscript"}
 
@@ -65,14 +66,16 @@ class _Table:
         self.ncols = 0
         self.cell: list[str] | None = None  # text parts of the open cell
         self.span = (1, 1)
+        self.exact: str | None = None  # Excel's x:num, the full number behind "8.9E+11"
 
     def start_row(self):
         self.close_cell()
         self.row += 1
         self.col = 0
 
-    def start_cell(self, rowspan: int, colspan: int):
+    def start_cell(self, rowspan: int, colspan: int, exact: str | None = None):
         self.close_cell()
+        self.exact = exact
         if self.row < 0:
             self.start_row()
         while self.busy.get(self.col, -1) >= self.row:
@@ -84,6 +87,8 @@ class _Table:
         if self.cell is None:
             return
         text = _clean("".join(self.cell))
+        if self.exact and text != self.exact and _LONG_INT_RE.fullmatch(self.exact):
+            text = self.exact  # long numbers (CCCD, phones) shown rounded: keep every digit
         rs, cs = self.span
         r, c = self.row, self.col
         self.cells[(r, c)] = text or None
@@ -140,7 +145,8 @@ class _Parser(HTMLParser):
                                  limit=self.max_rows)
         elif tag in ("td", "th"):
             a = dict(attrs)
-            t.start_cell(_span(a.get("rowspan"), MAX_ROWSPAN), _span(a.get("colspan"), MAX_COLSPAN))
+            t.start_cell(_span(a.get("rowspan"), MAX_ROWSPAN), _span(a.get("colspan"), MAX_COLSPAN),
+                         (a.get("x:num") or "").strip() or None)
         elif tag == "br" and t.cell is not None:
             t.cell.append("\n")
         elif tag in _BLOCKS and t.cell is not None:

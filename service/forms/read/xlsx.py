@@ -17,8 +17,8 @@ import re
 import shutil
 import tempfile
 import zipfile
-from contextlib import contextmanager
 from array import array
+from contextlib import contextmanager
 from typing import Any, Callable
 
 import python_calamine as pc
@@ -229,12 +229,15 @@ _FORMULA_NO_VALUE = re.compile(
 
 
 class _Scan:
-    __slots__ = ("formulas", "styles", "last_row")
+    __slots__ = ("formulas", "styles", "last_row", "keep", "cols")
 
-    def __init__(self, want_styles: bool):
+    def __init__(self, fonts: list[str | None] | None = None):
         self.formulas: set[tuple[int, int]] = set()
-        self.styles: dict[int, array] | None = {} if want_styles else None
+        self.styles: dict[int, array] | None = {} if fonts else None
         self.last_row = 0  # 1-based number of the last row holding a value
+        # style indexes (as written in the XML) whose font is not the default one
+        self.keep = {str(i).encode() for i, f in enumerate(fonts or []) if f != fonts[0]}
+        self.cols: dict[bytes, int] = {}
 
 
 def _prepare(zf: zipfile.ZipFile, part: str, name: str, max_rows: int,
@@ -248,19 +251,21 @@ def _prepare(zf: zipfile.ZipFile, part: str, name: str, max_rows: int,
     need_count = dim_rows is None or dim_rows > max_rows
     if not (need_count or want_styles or not calc_chain):
         return None
-    scan = _scan(zf, part, want_styles, need_count, max_rows)
+    scan = _scan(zf, part, fonts if want_styles else None, need_count, max_rows)
     if scan.last_row > max_rows:
         raise unreadable("too-many-rows", sheet=name, limit=max_rows)
     return scan
 
 
-def _scan(zf: zipfile.ZipFile, part: str, want_styles: bool, need_count: bool, max_rows: int) -> _Scan:
+def _scan(zf: zipfile.ZipFile, part: str, fonts: list[str | None] | None, need_count: bool,
+          max_rows: int) -> _Scan:
     """Formula cells without values, cell styles and the last row with a value, in one
-    streaming pass row by row. When only formulas are wanted, a cheap first pass looks for
-    any formula at all (most sheets have none) before rows are parsed."""
+    streaming pass. Rows are parsed one by one only where fonts are wanted or a chunk holds
+    a formula; elsewhere a few byte searches per chunk find the last row with a value."""
+    scan = _Scan(fonts)
+    want_styles = scan.styles is not None
     if not (want_styles or need_count) and not _has_formula(zf, part):
-        return _Scan(want_styles)
-    scan = _Scan(want_styles)
+        return scan
     row_no = 0
     carry = b""
     with zf.open(part) as fh:
@@ -275,7 +280,12 @@ def _scan(zf: zipfile.ZipFile, part: str, want_styles: bool, need_count: bool, m
                 work, carry = buf[:cut], buf[cut:]
             else:
                 work, carry = buf, b""
-            row_no = _scan_rows(work, scan, row_no, want_styles)
+            if want_styles and not _fast_styles(work, scan):
+                row_no = _scan_rows(work, scan, row_no, want_styles)
+            elif any(n in work for n in _FORMULA_NEEDLES) or not _fast_last_row(work, scan):
+                row_no = _scan_rows(work, scan, row_no, False)
+            else:
+                row_no = _last_row_number(work, row_no)
             if scan.last_row > max_rows:  # over the limit: no need to read on
                 break
             if not chunk:
@@ -283,7 +293,70 @@ def _scan(zf: zipfile.ZipFile, part: str, want_styles: bool, need_count: bool, m
     return scan
 
 
+_FORMULA_NEEDLES = (b"<f>", b"<f ", b"<f/", b":f>", b":f ")
+_VALUE_NEEDLES = (b"<v>", b"<v ", b"<t>", b"<t ", b"<is>")
+
+
+_STYLED_CELL_RE = re.compile(rb'<c r="([A-Z]{1,3})(\d+)" s="(\d+)"')
+_STYLED_CELL_S_FIRST_RE = re.compile(rb'<c s="(\d+)" r="([A-Z]{1,3})(\d+)"')
+
+
+def _fast_styles(work: bytes, scan: _Scan) -> bool:
+    """Cell → style index with one regex over the chunk, for the attribute order Excel,
+    LibreOffice and openpyxl write (r then s). Only styles whose font differs from the
+    default are kept. False when cells lack r (then rows are parsed one by one)."""
+    if b"<c>" in work or b":c " in work[:65536]:
+        return False
+    styles, keep, cols = scan.styles, scan.keep, scan.cols
+    for rx, s_first in ((_STYLED_CELL_RE, False), (_STYLED_CELL_S_FIRST_RE, True)):
+        for found in rx.findall(work):
+            if s_first:
+                s, letters, row = found
+            else:
+                letters, row, s = found
+            if s not in keep:
+                continue
+            col = cols.get(letters)
+            if col is None:
+                col = cols[letters] = _col_index(letters)
+            i = int(row) - 1
+            arr = styles.get(i)
+            if arr is None:
+                arr = styles[i] = array("I")
+            if len(arr) <= col:
+                arr.extend([0] * (col + 1 - len(arr)))
+            arr[col] = int(s)
+    return True
+
+
+def _fast_last_row(work: bytes, scan: _Scan) -> bool:
+    """Find the last row holding a value in ``work`` with byte searches; False when the
+    layout does not allow it (rows without numbers, namespace prefixes)."""
+    if b":row" in work[:4096]:
+        return False
+    p = max(work.rfind(n) for n in _VALUE_NEEDLES)
+    if p < 0:
+        return True  # no value in this stretch
+    q = work.rfind(b"<row", 0, p)
+    if q < 0:
+        return False
+    m = _ROW_R_ATTR.search(work[q:work.find(b">", q) + 1])
+    if not m:
+        return False
+    scan.last_row = max(scan.last_row, int(m.group(1)))
+    return True
+
+
+def _last_row_number(work: bytes, row_no: int) -> int:
+    q = work.rfind(b"<row")
+    if q < 0:
+        return row_no
+    m = _ROW_R_ATTR.search(work[q:work.find(b">", q) + 1])
+    return int(m.group(1)) if m else row_no
+
+
 def _has_formula(zf: zipfile.ZipFile, part: str) -> bool:
+    """Whether the sheet XML holds any formula element: one byte search per chunk."""
     tail = b""
     with zf.open(part) as fh:
         head = fh.read(4096)

@@ -45,7 +45,14 @@ def handle(w: Work, ctx: Context) -> None:
     codes = CODE_RE.findall(item.subject) or CODE_RE.findall(item.body_text)
     ok, count = parse_confirmation(item.subject + "\n" + item.body_text)
     if codes and ok:
-        w.plan.confirmations.append((normalise_code(codes[0]), item.sender, count))
+        code = normalise_code(codes[0])
+        keys = ctx.directory.recipient_keys(item.sender)
+        batch = next((b for b in ctx.store.batches(code) if b.recipient in keys), None)
+        if batch is None:
+            w.plan.outcome = "held"
+            w.plan.held.append(Held("reply", ctx.renderer.reason("reply"), item.subject, item.raw))
+            raise Stop
+        w.plan.confirmations.append((code, batch.recipient, count))
         w.plan.outcome = "confirmed"
         w.plan.audit.append(("confirmation", {"code": normalise_code(codes[0]), "rows": count}))
         raise Stop
