@@ -78,18 +78,29 @@ def wait_for_port(port: int, timeout: float, proc: subprocess.Popen | None = Non
 def _end_group(pgid: int) -> None:
     """End what is left of a process group this module started (Dovecot's imap, log, stats
     processes outlive the master: a real restart must drop the client connections too)."""
-    for sig, patience in ((signal.SIGTERM, 2.0), (signal.SIGKILL, 2.0)):
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and _live_members(pgid):
+        time.sleep(0.01)
+
+
+def _live_members(pgid: int) -> list[int]:
+    """Members of the group that are still running (orphaned zombies do not count)."""
+    live = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
         try:
-            os.killpg(pgid, sig)
-        except ProcessLookupError:
-            return
-        deadline = time.monotonic() + patience
-        while time.monotonic() < deadline:
-            try:
-                os.killpg(pgid, 0)
-            except ProcessLookupError:
-                return
-            time.sleep(0.02)
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[-1].split()
+        if len(fields) > 2 and int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+            live.append(int(entry))
+    return live
 
 
 def _short_tempdir(prefix: str) -> Path:
@@ -159,10 +170,15 @@ service lmtp {{
 }}
 service anvil {{
   {chroot}
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
 }}
 protocol imap {{
   mail_max_userip_connections = 100
 }}
+auth_failure_delay = 0
+
 """
 
 NONROOT_SETTINGS = """\
@@ -191,7 +207,7 @@ class Dovecot:
         self._passwords: dict[str, str] = {}
         self._write_config()
         for name in FIXED_USERS:
-            self.add_user(name)
+            self.add_user(name)  # not running yet: no need to wait
 
     # ----- configuration
     def _write_config(self) -> None:
@@ -228,10 +244,24 @@ class Dovecot:
         tmp = self.root / "users.tmp"
         tmp.write_text("\n".join(lines) + "\n")
         os.replace(tmp, self.root / "users")
-        # Make sure the mtime changes even within the same second.
-        st = os.stat(self.root / "users")
-        os.utime(self.root / "users", ns=(st.st_atime_ns, st.st_mtime_ns + len(self._passwords)))
+        if self.running:
+            self._wait_for_login(name, password)
         return password
+
+    def _wait_for_login(self, name: str, password: str) -> None:
+        """Dovecot re-reads the users file at most once a second: wait until it knows `name`."""
+        deadline = time.monotonic() + 5
+        while True:
+            client = imaplib.IMAP4(self.host, self.imap_port, timeout=10)
+            try:
+                client.login(name, password)
+                client.logout()
+                return
+            except imaplib.IMAP4.error:
+                client.shutdown()
+                if time.monotonic() > deadline:
+                    raise DovecotError(f"Dovecot does not accept the new user {name!r}:\n{self.log()}")
+                time.sleep(0.1)
 
     def password(self, user: str) -> str:
         return self._passwords[user.lower()]
@@ -307,12 +337,12 @@ class Dovecot:
                 except OSError:
                     break
 
-    def restart(self) -> None:
-        self.stop()
+    def restart(self, *, kill: bool = False) -> None:
+        self.stop(kill=kill)
         self.start()
 
     def cleanup(self) -> None:
-        self.stop()
+        self.stop(kill=True)
         shutil.rmtree(self.root, ignore_errors=True)
 
     # ----- mailbox access (through a master login: works for every local part)
@@ -420,7 +450,8 @@ class _Session:
 def make_self_signed_cert(directory: Path) -> tuple[Path, Path]:
     cert, key = directory / "cert.pem", directory / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+         "-nodes", "-days", "2",
          "-keyout", str(key), "-out", str(cert), "-subj", "/CN=localhost",
          "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
         check=True, capture_output=True, timeout=60)

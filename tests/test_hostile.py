@@ -1,6 +1,5 @@
 """Hostile and wrong files: each ends in Unreadable with a stable code and one Vietnamese
 sentence, before any parser can be hurt; legitimate odd files are still read."""
-import io
 import json
 import struct
 import subprocess
@@ -17,6 +16,7 @@ import xlwt
 
 from service.forms.model import Unreadable
 from service.forms.read import MESSAGES, read_workbook
+from service.forms.read.guard import VARIANTS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -329,13 +329,20 @@ def test_html_renamed_xls_and_csv_files_are_legitimate(tmp_path):
     assert wb.kind == "csv" and wb.sheets[0].rows == [["Họ và tên", "Ngày sinh"], ["An", "1990"]]
 
 
+def test_xml_spreadsheet_2003_is_named_and_refused(tmp_path):
+    path = tmp_path / "ds.xls"
+    path.write_text('<?xml version="1.0"?><?mso-application progid="Excel.Sheet"?>'
+                    '<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"><Worksheet ss:Name="DS"/></Workbook>')
+    assert "XML 2003" in refused(path, "unsupported-type").message
+
+
 def test_csv_too_many_rows(tmp_path):
     (tmp_path / "ds.csv").write_text("a,b\n" * 50, encoding="utf-8")
     refused(tmp_path / "ds.csv", "too-many-rows", max_rows=10)
 
 
 def test_every_message_is_vietnamese_and_one_sentence():
-    for code, text in MESSAGES.items():
+    for code, text in {**MESSAGES, **VARIANTS}.items():
         assert text.endswith("."), code
         assert "vui lòng" in text, code
         assert any(ch in text for ch in "ệốảờ"), code

@@ -162,11 +162,11 @@ def test_smtp_delivers_to_aiosmtpd(parts, smtpd):
 def test_smtp_down_then_back_delivers_each_message_once(parts, smtpd):
     store, outbox = parts
     port = free_port()  # nothing listens yet: the server is down
+    for n in range(10):
+        outbox.add(message(n), "vaxmail@angiang.example", ["ttyt@angiang.example"])
     clock = [time.time()]
     sender = Sender(outbox, open_transport(f"smtp://127.0.0.1:{port}", timeout=5), store,
                     clock=lambda: clock[0])
-    for n in range(10):
-        outbox.add(message(n), "vaxmail@angiang.example", ["ttyt@angiang.example"])
     r = sender.run_once()
     assert r.sent == 0 and r.deferred == 1 and r.stopped  # stops at the dead server
     clock[0] += 1
@@ -230,9 +230,9 @@ def test_partial_refusal_parks_a_copy_for_the_refused(parts, smtpd):
     h = Recorder(refuse={"gone@angiang.example": "550 5.1.1 Không có hộp thư",
                          "full@angiang.example": "452 4.2.2 Hộp thư đầy"})
     c = smtpd(h)
-    clock = [time.time()]
     outbox.add(message(7), "vaxmail@angiang.example",
                ["ok@angiang.example", "gone@angiang.example", "full@angiang.example"])
+    clock = [time.time()]
     sender = Sender(outbox, open_transport(f"smtp://127.0.0.1:{c.port}"), store, clock=lambda: clock[0])
     r = sender.run_once()
     assert (r.sent, r.parked) == (1, 1)
@@ -260,10 +260,10 @@ def test_all_recipients_refused_permanently_raises(smtpd):
 
 def test_give_up_after_the_configured_days(parts):
     store, outbox = parts
+    outbox.add(message(1), "vaxmail@angiang.example", ["a@angiang.example"])
     clock = [time.time()]
     sender = Sender(outbox, open_transport(f"smtp://127.0.0.1:{free_port()}", timeout=5), store,
                     clock=lambda: clock[0], give_up_after=86400)
-    outbox.add(message(1), "vaxmail@angiang.example", ["a@angiang.example"])
     assert sender.run_once().deferred == 1
     clock[0] += 86400 + 1
     r = sender.run_once()
@@ -304,7 +304,8 @@ def test_starttls_and_auth_with_self_signed_cert(tmp_path, parts, smtpd):
     assert r.deferred == 1 and "đăng nhập" in r.stopped
 
     # a certificate from another CA is refused when a cafile is configured
-    other, _ = self_signed(tmp_path / "other" if (tmp_path / "other").mkdir() is None else tmp_path)
+    (tmp_path / "other").mkdir()
+    other, _ = self_signed(tmp_path / "other")
     with pytest.raises(TransientError) as e:
         open_transport(url, cafile=str(other)).send(message(3), "v@angiang.example", ["a@angiang.example"])
     assert "TLS" in e.value.message and e.value.connection
@@ -340,3 +341,54 @@ def test_sender_stops_when_asked(parts, tmp_path):
     stop.set()
     r = Sender(outbox, open_transport(f"file:{tmp_path / 'out'}"), store).run_once(stop)
     assert r.sent == 0 and len(outbox) == 3
+
+
+SENDER_CHILD = """
+import sys, time
+sys.path.insert(0, {root!r})
+from pathlib import Path
+from service.outbox import Outbox, Sender, open_transport
+from service.outbox.transport import FileTransport
+from service.state import open_store
+
+class Slow(FileTransport):
+    def send(self, data, envelope_from, rcpts):
+        out = super().send(data, envelope_from, rcpts)
+        print("sent", flush=True)
+        time.sleep(0.02)
+        return out
+
+state = Path({state!r})
+Sender(Outbox(state), Slow(Path({out!r})), open_store(state)).run_once()
+print("finished", flush=True)
+"""
+
+
+def test_sigkill_while_sending_then_restart_delivers_each_once(tmp_path, parts):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    store, outbox = parts
+    for n in range(40):
+        outbox.add(message(n), "vaxmail@angiang.example", ["ttyt@angiang.example"])
+    root = str(Path(__file__).resolve().parents[1])
+    out = tmp_path / "out"
+    child = subprocess.Popen(
+        [sys.executable, "-c", SENDER_CHILD.format(root=root, state=str(tmp_path / "state"), out=str(out))],
+        stdout=subprocess.PIPE, text=True)
+    for _ in range(5):
+        assert child.stdout.readline().strip() == "sent"
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    assert 5 <= len(list(out.glob("*.eml"))) < 40
+
+    restarted = Outbox(tmp_path / "state")
+    assert restarted.recover() == 1  # the message in hand
+    r = Sender(restarted, open_transport(f"file:{out}"), store).run_once()
+    assert r.parked == r.deferred == 0
+    assert len(restarted) == 0
+    files = list(out.glob("*.eml"))
+    assert len(files) == 40
+    assert len({BytesParser().parsebytes(f.read_bytes())["Message-ID"] for f in files}) == 40

@@ -272,6 +272,8 @@ HTML = """<html xmlns:x="urn:schemas-microsoft-com:office:excel">
 <tr><th>Ngày tiêm</th><th>Tên vắc xin</th><th>Nơi tiêm</th></tr>
 <tr><td>1</td><td>Nguyễn&nbsp;Văn  An</td><td>02/08/2021</td><td>AstraZeneca</td><td>TTYT Long<br>Xuyên</td><td></td></tr>
 <tr><td>2</td><td>Lê Thị Hoa</td><td>05/08/2021</td><td>Vero Cell</td><td>TTYT Chợ Mới</td><td>&amp; khác</td></tr>
+<tr><td x:num>3</td><td>Võ Văn Tư</td><td x:num="44414">06/08/2021</td><td>Pfizer</td><td>TTYT Tri Tôn</td>
+<td x:num="89123456789">8.91235E+10</td></tr>
 </table></body></html>"""
 
 
@@ -282,6 +284,8 @@ def _check_html_grid(sheet):
     assert rows[2] == [None, None, "Ngày tiêm", "Tên vắc xin", "Nơi tiêm", None]
     assert rows[3] == ["1", "Nguyễn Văn An", "02/08/2021", "AstraZeneca", "TTYT Long\nXuyên", None]
     assert rows[4][5] == "& khác"
+    assert rows[5][0] == "3" and rows[5][2] == "06/08/2021"
+    assert rows[5][5] == "89123456789"  # Excel's exact x:num, not the rounded display
     assert set(sheet.merged) == {(0, 0, 0, 5), (1, 0, 2, 0), (1, 1, 2, 1), (1, 2, 1, 4), (1, 5, 2, 5)}
 
 
@@ -319,3 +323,22 @@ def test_html_each_table_is_a_sheet_and_nested_tables_do_not_leak(tmp_path):
     wb = read_workbook(path)
     grids = [s.rows for s in wb.sheets]
     assert [["inner"]] in grids and [["a", "b"]] in grids and [["c"]] in grids
+
+
+def test_formula_with_cached_value_is_not_flagged(tmp_path):
+    path = tmp_path / "f.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = 1
+    wb.active["A2"] = "=A1+1"
+    wb.active["A3"] = "=A2+1"
+    wb.save(path)
+    with zipfile.ZipFile(path) as z:
+        xml = z.read("xl/worksheets/sheet1.xml")
+    xml = xml.replace(b"<f>A1+1</f><v />", b"<f>A1+1</f><v>2</v>")  # as Excel saves it
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(tmp_path / "g.xlsx", "w") as zout:
+        for item in zin.infolist():
+            zout.writestr(item, xml if item.filename == "xl/worksheets/sheet1.xml" else zin.read(item))
+    sheet = read_workbook(tmp_path / "g.xlsx").sheets[0]
+    assert sheet.rows[1][0] == 2
+    assert sheet.formula_without_value == {(2, 0)}
+    assert len(sheet.rows) == 3 and sheet.rows[2][0] is None

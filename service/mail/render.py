@@ -59,7 +59,7 @@ class Renderer:
             html = self.html_env.get_template(f"{kind}.html.j2").render(**ctx)
         return Rendered(" ".join(subject.split()), text, html)
 
-    def reason(self, kind: str, **ctx) -> str:
+    def reason(self, kind: str, /, **ctx) -> str:
         """A short Vietnamese reason for the operator (held items), from held_reasons.toml."""
         if not hasattr(self, "_reasons"):
             path = self.folder / "held_reasons.toml"
