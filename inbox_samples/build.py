@@ -32,7 +32,7 @@ FEMALE = ["Thị Anh", "Ngọc Bích", "Thị Cúc", "Thị Diễm", "Thu Hà", 
           "Ngọc Nhung", "Thị Oanh", "Thanh Phương", "Thị Thảo", "Bích Trâm", "Thị Tuyết", "Hải Yến"]
 PHONE_PREFIXES = ["090", "091", "093", "094", "097", "098", "032", "033", "034", "035", "036", "037",
                   "038", "039", "070", "076", "077", "078", "079", "081", "082", "083", "084", "085", "086",
-                  "088", "089", "096"]
+                  "088", "0896", "0899", "096"]
 
 MAU1_HEADER = ["STT", "Họ và tên", "Ngày sinh", "Giới tính", "Nhóm ưu tiên", "Nghề nghiệp",
                "Đơn vị công tác", "Số điện thoại", "Số CMND/CCCD", "Số thẻ BHYT", "Quận/Huyện",
@@ -54,7 +54,8 @@ class People:
         dob = date(r.randint(1950, 2003), r.randint(1, 12), r.randint(1, 28))
         g = (0 if male else 1) + (2 if dob.year >= 2000 else 0)
         cccd = f"089{g}{dob.year % 100:02d}{r.randint(0, 999999):06d}"
-        phone = r.choice(PHONE_PREFIXES) + f"{r.randint(0, 9999999):07d}"
+        prefix = r.choice(PHONE_PREFIXES)
+        phone = prefix + f"{r.randint(0, 10 ** (10 - len(prefix)) - 1):0{10 - len(prefix)}d}"
         name = f"{r.choice(FAMILY)} {r.choice(MALE if male else FEMALE)}"
         return {"name": name, "dob": dob, "gender": "Nam" if male else "Nữ", "cccd": cccd, "phone": phone,
                 "district": district, "ward": ward, "address": f"Ấp {r.choice(['Bình An', 'Hòa Long', 'Mỹ Phú', 'Tân Thành'])}",

@@ -101,15 +101,17 @@ def _forms_in(wb: Workbook, catalog: FieldCatalog) -> list[tuple[Sheet, Layout, 
 def _data_rows(sheet: Sheet, layout: Layout) -> Iterator[int]:
     """0-based indexes of the rows holding people; stops at the signature block."""
     cols = [c.index for k, c in layout.columns.items() if k != "stt"]
+    decode = _header_decoder(sheet)
     for i in range(layout.data_start, len(sheet.rows)):
         row = sheet.rows[i]
         filled = sum(1 for j in cols if j < len(row) and row[j] not in (None, ""))
-        if filled == 0:
-            if is_signature_row(row):
+        if filled <= 4:
+            text = row if decode is None else [
+                decode(i, j, v) if isinstance(v, str) else v for j, v in enumerate(row)]
+            if is_signature_row(text):
                 return
+        if filled == 0:
             continue
-        if filled <= 4 and is_signature_row(row):
-            return
         if filled == 1 and not any(
             k in layout.columns and layout.columns[k].index < len(row)
             and row[layout.columns[k].index] not in (None, "")

@@ -87,8 +87,12 @@ def classify(parts: list[str], cat: FieldCatalog) -> str | None:
     return _match(leaf, cat.synonyms) or (_match(keys[0], cat.synonyms) if len(keys) > 1 else None)
 
 
-def _spans(sheet: Sheet, rows: tuple[int, ...]) -> Callable[[int, int], str]:
-    """Header text of cell (r, c), spreading merged cells (and group labels) to the right."""
+def _spans(sheet: Sheet, rows: tuple[int, ...], decode) -> Callable[[int, int], str]:
+    """Header text of cell (r, c), spreading merged cells (and group labels) to the right.
+
+    A merged cell's text is decoded with the font of the merge's top-left cell: the cells
+    it covers often carry no style of their own.
+    """
     merged = {}
     for r0, c0, r1, c1 in sheet.merged:
         for r in range(r0, r1 + 1):
@@ -97,21 +101,21 @@ def _spans(sheet: Sheet, rows: tuple[int, ...]) -> Callable[[int, int], str]:
                     merged[(r, c)] = (r0, c0)
 
     def get(r: int, c: int) -> str:
-        src = merged.get((r, c), (r, c))
-        row = sheet.rows[src[0]] if src[0] < len(sheet.rows) else []
-        return _text(row[src[1]] if src[1] < len(row) else None)
+        sr, sc = merged.get((r, c), (r, c))
+        row = sheet.rows[sr] if sr < len(sheet.rows) else []
+        return decode(sr, sc, _text(row[sc] if sc < len(row) else None))
 
     return get
 
 
 def _header_parts(sheet: Sheet, rows: tuple[int, ...], cat: FieldCatalog, decode) -> list[list[str]]:
     width = max((len(sheet.rows[r]) for r in rows), default=0)
-    get = _spans(sheet, rows)
+    get = _spans(sheet, rows, decode)
     cols: list[list[str]] = []
     for c in range(width):
         parts = []
         for r in rows:
-            t = decode(r, c, get(r, c))
+            t = get(r, c)
             if t and (not parts or parts[-1] != t):
                 parts.append(t)
         cols.append(parts)
@@ -121,7 +125,7 @@ def _header_parts(sheet: Sheet, rows: tuple[int, ...], cat: FieldCatalog, decode
         top = rows[0]
         group = None
         for c in range(width):
-            t = decode(top, c, get(top, c))
+            t = get(top, c)
             if t:
                 group = t if _dose_of(_leaf_key(t), cat) else None
             elif group and cols[c]:
