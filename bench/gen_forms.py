@@ -393,7 +393,8 @@ class _Gen:
         g = (0 if year < 2000 else 2) + (1 if female else 0)
         while True:
             s = f"{prefix}{g}{year % 100:02d}{self._digits(6)}"
-            if s not in self.used_ids:
+            # four trailing zeros look like digits lost to Excel's 15-digit floats: avoid
+            if s not in self.used_ids and not s.endswith("0000"):
                 self.used_ids.add(s)
                 return s
 
@@ -689,7 +690,7 @@ def _inject_repair(g: _Gen, p: dict, kind: str) -> dict | None:
         raw["phone"] = int(ph) if g.style.fmt != "csv" else ph[1:]
         return {"field": "phone", "to": ph, "kind": kind}
     if kind == "phone_country_code":
-        raw["phone"] = r.choice(["+84", "84", "+84 ", "(+84) "]) + ph[1:]
+        raw["phone"] = r.choice(["+84", "84", "+84 ", "+84"]) + ph[1:]
         return {"field": "phone", "to": ph, "kind": kind}
     if kind == "phone_separators":
         raw["phone"] = r.choice([f"{ph[:4]} {ph[4:7]} {ph[7:]}", f"{ph[:4]}.{ph[4:7]}.{ph[7:]}",
@@ -775,8 +776,13 @@ class _Legacy:
         from service.forms import legacy  # the engine's own tables: one source of truth
         self.kind = kind
         self.decode = legacy.decode
+        # Latin-1 letters that are Vietnamese in Unicode but have no code of their own in
+        # the legacy font (TCVN3 has no toned capitals: "Á" must stay Unicode).
+        self._unicode_only = set()
         if kind == "tcvn3":
             inverse = {v: k for k, v in legacy.TCVN3.items()}
+            self._unicode_only = {chr(c) for c in range(0xC0, 0x100)
+                                  if unicodedata.normalize("NFD", chr(c)) != chr(c)} - set(legacy.TCVN3)
             self._enc = lambda s, _inv=inverse: "".join(_inv.get(ch, ch) for ch in s)
         else:
             self._enc = lambda s: legacy.encode(s, "vni")
@@ -791,7 +797,10 @@ class _Legacy:
             kinds = ["tcvn3h"]
         for k in kinds:
             enc = self._enc(text.lower()) if k == "tcvn3h" else self._enc(text)
-            if self.decode(enc, k) == text:
+            # Encodable only if every letter has a code in the font (no Unicode left over,
+            # e.g. "Ánh" has no .VnTime code) and decoding gives the text back.
+            if enc != text and all(ord(ch) < 256 for ch in enc) and not any(
+                    ch in self._unicode_only for ch in enc) and self.decode(enc, k) == text:
                 return Cell(enc, self.FONTS[k], bold), True
         return Cell(text, "Times New Roman", bold), False
 

@@ -119,6 +119,10 @@ def write_xlsx(path: str, sheets: list[SheetSpec], default_font: str = "Times Ne
                 out('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
                     '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
                     'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">')
+                if isinstance(sh.rows, list) and sh.rows:
+                    last_r = max((i for i, row in enumerate(sh.rows, 1) if row), default=1)
+                    last_c = max((len(row) for row in sh.rows if row), default=1)
+                    out(f'<dimension ref="A1:{_LETTERS[max(0, last_c - 1)]}{last_r}"/>')
                 if sh.widths:
                     out("<cols>" + "".join(
                         f'<col min="{c + 1}" max="{c + 1}" width="{w}" customWidth="1"/>'
