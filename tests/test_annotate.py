@@ -5,10 +5,9 @@ import random
 import zipfile
 from datetime import date, datetime
 
-import pytest
 from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import Font
 
 from service.forms.annotate import ERROR_FILL, SUMMARY_SHEET, WARNING_FILL, annotate
 from service.forms.model import Column, Issue, Layout, Record, Report, Sheet
@@ -121,10 +120,16 @@ def _check_annotated(out, layout_sheet="Danh sách", src_styles=True):
     return wb
 
 
-def test_annotate_xlsx_keeps_formatting(tmp_path):
+def _lean_path_used(caplog) -> bool:
+    return not [r for r in caplog.records if "lean path" in r.getMessage()]
+
+
+def test_annotate_xlsx_keeps_formatting(tmp_path, caplog):
+    caplog.set_level("INFO")
     src, out = tmp_path / "ds.xlsx", tmp_path / "ds.checked.xlsx"
     _make_form(src)
     annotate(_report(src), str(src), str(out))
+    assert _lean_path_used(caplog)
     wb = _check_annotated(out)
     # the Lỗi header covers both header rows
     assert "J4:J5" in {str(r) for r in wb["Danh sách"].merged_cells.ranges}
@@ -133,11 +138,12 @@ def test_annotate_xlsx_keeps_formatting(tmp_path):
     assert any(n.startswith("xl/comments") for n in names) and any(n.endswith(".vml") for n in names)
 
 
-def test_annotate_twice_replaces_summary(tmp_path):
+def test_annotate_twice_replaces_summary(tmp_path, caplog):
+    caplog.set_level("INFO")
     src, once, twice = tmp_path / "ds.xlsx", tmp_path / "once.xlsx", tmp_path / "twice.xlsx"
     _make_form(src)
     annotate(_report(src), str(src), str(once))
-    # the sender sends the annotated file back: old summary replaced, comments merged (openpyxl)
+    # the sender sends the annotated file back: old summary replaced, our old comments replaced
     rep = _report(once)
     rep.layout.extra_headers = {9: "Lỗi"}  # what the engine sees in an annotated file
     annotate(rep, str(once), str(twice))
@@ -145,6 +151,18 @@ def test_annotate_twice_replaces_summary(tmp_path):
     assert wb.sheetnames.count(SUMMARY_SHEET) == 1 and wb.sheetnames[0] == SUMMARY_SHEET
     ws = wb["Danh sách"]
     assert ws["J4"].value == "Lỗi" and ws["K4"].value is None
+    assert ws["J7"].value.startswith("Ngày sinh") and ws["C7"].comment.text.count("không phải ngày có thật") == 1
+    # the sender fixed row 9 and sends again: its old marks disappear
+    rep = _report(twice)
+    rep.layout.extra_headers = {9: "Lỗi"}
+    rep.errors = [e for e in rep.errors if e.row != 9]
+    third = tmp_path / "third.xlsx"
+    annotate(rep, str(twice), str(third))
+    ws = load_workbook(third)["Danh sách"]
+    assert ws["J9"].value is None and ws["F9"].comment is None and _rgb(ws["F9"]) is None
+    assert _rgb(ws["C7"]) == ERROR_FILL and ws["J7"].value
+    assert _lean_path_used(caplog)  # our own comments are replaced without openpyxl
+    assert ws["C6"].number_format == "dd/mm/yyyy" and ws["F9"].number_format == "General"
 
 
 def test_annotate_existing_comment_falls_back(tmp_path):
@@ -171,7 +189,8 @@ def test_annotate_from_grid_for_xls(tmp_path):
     _check_annotated(out, src_styles=False)
 
 
-def test_annotate_missing_cells_and_rows(tmp_path):
+def test_annotate_missing_cells_and_rows(tmp_path, caplog):
+    caplog.set_level("INFO")
     """A required cell that was never written (no <c>) still gets its fill and comment."""
     src, out = tmp_path / "m.xlsx", tmp_path / "m.out.xlsx"
     _make_form(src)
@@ -182,21 +201,50 @@ def test_annotate_missing_cells_and_rows(tmp_path):
     rep.errors.append(Issue("required-missing", 'Cột "Số điện thoại" (ô E8) đang để trống.', row=8,
                             column="E", field="phone", header="Số điện thoại"))
     annotate(rep, str(src), str(out))
+    assert _lean_path_used(caplog)
     ws = load_workbook(out)["Danh sách"]
     assert _rgb(ws["E8"]) == ERROR_FILL and "để trống" in ws["E8"].comment.text
     assert ws["J8"].value == "Số điện thoại: đang để trống"
 
 
-def test_annotate_streaming_20k_rows(tmp_path):
+def _big_xlsx(path, n):
+    """A workbook whose sheet XML is written directly (fast): title, header, n data rows."""
+    tiny = path.with_suffix(".tiny.xlsx")
+    wb = Workbook()
+    wb.active.title = "DS"
+    wb.active["A1"] = "x"
+    wb.active["A1"].font = Font(bold=True)
+    wb.save(tiny)
+    head = ["STT", "Họ và tên", "Ngày sinh", "Giới tính", "Số điện thoại", "Số CMND/CCCD"]
+    parts = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="http://schemas.'
+             'openxmlformats.org/spreadsheetml/2006/main"><dimension ref="A1:F%d"/><sheetViews><sheetView '
+             'tabSelected="1" workbookViewId="0"/></sheetViews><sheetData>' % (n + 2),
+             '<row r="1"><c r="A1" s="1" t="inlineStr"><is><t>DANH SÁCH ĐĂNG KÝ</t></is></c></row><row r="2">']
+    parts += ['<c r="%s2" t="inlineStr"><is><t>%s</t></is></c>' % (chr(65 + j), h) for j, h in enumerate(head)]
+    parts.append("</row>")
+    for i in range(n):
+        r = i + 3
+        parts.append(f'<row r="{r}" spans="1:6"><c r="A{r}"><v>{i + 1}</v></c><c r="B{r}" t="inlineStr"><is><t>'
+                     f'Người {i}</t></is></c><c r="C{r}" t="inlineStr"><is><t>01/01/1980</t></is></c><c r="D{r}" '
+                     f't="inlineStr"><is><t>Nữ</t></is></c><c r="E{r}" t="inlineStr"><is><t>0912345678</t></is>'
+                     f'</c><c r="F{r}" t="inlineStr"><is><t>0891800{i:05d}</t></is></c></row>')
+    parts.append('</sheetData><pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" '
+                 'footer="0.3"/></worksheet>')
+    with zipfile.ZipFile(tiny) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = "".join(parts).encode() if info.filename == "xl/worksheets/sheet1.xml" else zin.read(info)
+            zout.writestr(info.filename, data)
+
+
+def test_annotate_streaming_20k_rows(tmp_path, caplog):
+    import re
+
+    from defusedxml import ElementTree as ET
+    from python_calamine import CalamineWorkbook
+
     src, out = tmp_path / "big.xlsx", tmp_path / "big.out.xlsx"
     n = 20000
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("DS")
-    ws.append(["DANH SÁCH ĐĂNG KÝ TIÊM VẮC XIN PHÒNG COVID-19"])
-    ws.append(["STT", "Họ và tên", "Ngày sinh", "Giới tính", "Số điện thoại", "Số CMND/CCCD"])
-    for i in range(n):
-        ws.append([i + 1, f"Người {i}", "01/01/1980", "Nữ", "0912345678", f"0891800{i:05d}"])
-    wb.save(src)
+    _big_xlsx(src, n)
     rnd = random.Random(7)
     fields = ["stt", "full_name", "dob", "gender", "phone", "id_number"]
     layout = Layout(sheet="DS", header_rows=(1,), data_start=2,
@@ -207,18 +255,81 @@ def test_annotate_streaming_20k_rows(tmp_path):
     for r in bad:
         rep.errors.append(Issue("phone-invalid", f'Cột "Số điện thoại" (ô E{r}): sai.', row=r, column="E",
                                 field="phone", header="Số điện thoại", value="x"))
+        if r % 2:
+            rep.errors.append(Issue("required-missing", f'Cột "Ngày sinh" (ô C{r}) đang để trống.', row=r,
+                                    column="C", field="dob", header="Ngày sinh"))
+    caplog.set_level("INFO")
     annotate(rep, str(src), str(out))
-    wb = load_workbook(out, read_only=True)
-    assert wb.sheetnames == [SUMMARY_SHEET, "DS"]
-    ws = wb["DS"]
-    loi = {}
-    for row in ws.iter_rows(min_row=2, values_only=False):
-        for c in row:
-            if c.column == 7 and c.value:
-                loi[c.row] = c.value
-    assert loi.pop(2) == "Lỗi"
+    assert _lean_path_used(caplog)
+    cal = CalamineWorkbook.from_path(str(out))
+    assert cal.sheet_names == [SUMMARY_SHEET, "DS"]
+    rows = cal.get_sheet_by_name("DS").to_python()
+    assert rows[1][6] == "Lỗi" and len(rows) == n + 2
+    loi = {i + 1: r[6] for i, r in enumerate(rows[2:], 2) if len(r) > 6 and r[6]}
     assert sorted(loi) == bad
-    wb.close()
-    full = load_workbook(out)["DS"]
-    assert _rgb(full[f"E{bad[0]}"]) == ERROR_FILL and _rgb(full[f"E{bad[0] + 1}"]) is None or bad[0] + 1 in bad
-    assert full[f"E{bad[-1]}"].comment.text.endswith("sai.")
+    assert loi[bad[1]].startswith("Số điện thoại: sai") or loi[bad[1]].startswith("Ngày sinh")
+    assert [r[4] for r in rows[2:5]] == ["0912345678"] * 3  # values untouched
+    with zipfile.ZipFile(out) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml").decode()
+        comments = ET.fromstring(z.read("xl/comments1.xml"))
+    styled = {int(m.group(1)) for m in re.finditer(r'<c r="E(\d+)"[^>]*\ss="\d+"', sheet)}
+    assert styled == set(bad)
+    ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    refs = {c.get("ref") for c in comments.iter(ns + "comment")}
+    assert refs == {f"E{r}" for r in bad} | {f"C{r}" for r in bad if r % 2}
+    assert '<dimension ref="A1:G%d"/>' % (n + 2) in sheet
+    ro = load_workbook(out, read_only=True)
+    first = next(ro["DS"].iter_rows(min_row=bad[0], max_row=bad[0]))
+    assert _rgb(first[4]) == ERROR_FILL and _rgb(first[3]) is None
+    assert _rgb(first[2]) == (ERROR_FILL if bad[0] % 2 else None)
+    ro.close()
+
+
+def test_annotate_unreadable_report_adds_summary_only(tmp_path):
+    from service.forms.model import Unreadable
+
+    src, out = tmp_path / "ds.xlsx", tmp_path / "ds.out.xlsx"
+    _make_form(src)
+    rep = Report(path=str(src), form=None, fatal=Unreadable("not-a-form", "Không tìm thấy danh sách."))
+    annotate(rep, str(src), str(out))
+    wb = load_workbook(out)
+    assert wb.sheetnames == [SUMMARY_SHEET, "Danh sách", "Ghi chú"]
+    texts = [c.value for row in wb[SUMMARY_SHEET].iter_rows() for c in row if c.value]
+    assert "Không tìm thấy danh sách." in texts
+    assert wb["Danh sách"]["A1"].font.b and wb["Danh sách"]["J4"].value is None
+
+
+def test_annotate_prefixed_namespace_package(tmp_path, caplog):
+    """Some writers (e.g. .NET libraries) use <x:row>, <x:c> with a prefixed main namespace."""
+    import re
+
+    src, pref, out = tmp_path / "ds.xlsx", tmp_path / "pref.xlsx", tmp_path / "pref.out.xlsx"
+    _make_form(src)
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+    def prefix(xml: str) -> str:
+        xml = re.sub(r"<(/?)([A-Za-z]\w*)(?=[\s/>])", r"<\1x:\2", xml)
+        return xml.replace(f'xmlns="{main}"', f'xmlns:x="{main}"')
+
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(pref, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename in ("xl/worksheets/sheet1.xml", "xl/styles.xml"):
+                data = prefix(data.decode()).encode()
+            zout.writestr(info.filename, data)
+    assert b"<x:row" in zipfile.ZipFile(pref).read("xl/worksheets/sheet1.xml")
+    caplog.set_level("INFO")
+    annotate(_report(pref), str(pref), str(out))
+    assert _lean_path_used(caplog)
+    _check_annotated(out)
+
+
+def test_summary_is_capped():
+    from service.forms.annotate import MAX_LINES, summary_rows
+
+    rep = Report(path="/in/ds.xlsx", form="mau1", records=[Record(row=i, values={}) for i in range(7000)])
+    rep.errors = [Issue("phone-invalid", "sai", row=i + 5, column="E", header="Số điện thoại") for i in range(6000)]
+    rows = summary_rows(rep)
+    detail = [r for r in rows if r and r[0] is not None and isinstance(r[0].value, int) and len(r) == 6]
+    assert len(detail) == MAX_LINES
+    assert "Chỉ liệt kê 5.000 dòng đầu tiên trong tổng số 6.000" in rows[-1][0].value

@@ -16,7 +16,6 @@ from copy import copy
 import os
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Iterable
 
@@ -106,7 +105,8 @@ def annotate(report: Report, src_path: str, out_path: str, grid: Sheet | None = 
             plan=plan, summary_name=summary_name, summary_rows=rows,
             summary_widths=SUMMARY_WIDTHS,
             fill_colors={"error": ERROR_FILL, "warning": WARNING_FILL},
-            loi_font_color=ERROR_FONT, comment_author=AUTHOR)
+            loi_font_color=ERROR_FONT, comment_author=AUTHOR,
+            extra={"loi_reused": bool(plan and plan.loi_reused)})
         try:
             xlsx_patch.patch(src_path, out_path, job)
             return
@@ -215,7 +215,7 @@ def build_plan(report: Report, grid: Sheet | None = None) -> SheetPlan | None:
     comments = [(r, c, "\n".join(msgs)) for (r, c), msgs in sorted(cell_msgs.items()) if c != loi_col]
     return SheetPlan(fills=dict(fills), comments=comments, loi_col=loi_col, loi_header=ERROR_HEADER,
                      header_rows=sorted(i + 1 for i in layout.header_rows) or [layout.data_start],
-                     loi_text=loi_text)
+                     loi_text=loi_text, loi_reused=loi_col == last)
 
 
 # ---------------------------------------------------------------------------- summary
@@ -337,6 +337,7 @@ def _annotate_openpyxl(src: str, out: str, report: Report, plan: SheetPlan | Non
         del wb[summary_name]
     if plan is not None and report.layout is not None:
         ws = wb[report.layout.sheet]
+        _clear_previous_marks(ws, plan, report.layout.data_start + 1)
         for r, cols in plan.fills.items():
             for c, kind in cols.items():
                 ws.cell(r, c + 1).fill = _fill(kind)
@@ -380,6 +381,27 @@ def _annotate_openpyxl(src: str, out: str, report: Report, plan: SheetPlan | Non
     summary.sheet_view.tabSelected = True
     wb.active = 0
     wb.save(out)
+
+
+_OUR_FILLS = {ERROR_FILL, WARNING_FILL}
+
+
+def _clear_previous_marks(ws, plan: SheetPlan, first_data_row: int) -> None:
+    """A sender often returns our annotated file: drop our old comments, fills and texts."""
+    lc = plan.loi_col + 1
+    for row in ws.iter_rows(min_row=first_data_row):
+        for cell in row:
+            if isinstance(cell, MergedCell):
+                continue
+            if cell.comment is not None and cell.comment.author == AUTHOR:
+                cell.comment = None
+            f = cell.fill
+            if f is not None and f.fill_type == "solid" and str(f.fgColor.rgb).upper()[-6:] in _OUR_FILLS \
+                    and (cell.row not in plan.fills or cell.column - 1 not in plan.fills[cell.row]):
+                cell.fill = PatternFill(fill_type=None)
+            if plan.loi_reused and cell.column == lc and cell.row not in plan.loi_text \
+                    and cell.row not in plan.header_rows:
+                cell.value = None
 
 
 def _safe_title(name: str) -> str:

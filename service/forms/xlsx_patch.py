@@ -59,6 +59,7 @@ class SheetPlan:
     loi_header: str
     header_rows: list[int]  # Excel row numbers of the header (first gets the text)
     loi_text: dict[int, str]  # row → text of its "Lỗi" cell
+    loi_reused: bool = False  # the sheet already has our "Lỗi" column (a returned annotated file)
 
 
 @dataclass
@@ -185,7 +186,6 @@ class Styles:
                 raise Unsupported(f"empty <{sec}>")
             self.added[sec] = []
         if len(self.sections["fills"]) < 2:  # fills 0 and 1 are reserved by Excel
-            self.sections_pad = 2 - len(self.sections["fills"])
             for pat in ("none", "gray125")[len(self.sections["fills"]):]:
                 self.added["fills"].append(f'<{self.p}fill><{self.p}patternFill patternType="{pat}"/></{self.p}fill>')
         self._xf_cache: dict[tuple, int] = {}
@@ -301,6 +301,22 @@ class Styles:
                                               f"{side('bottom')}<{p}diagonal/></{p}border>")
         return self._thin
 
+    def stale_xfs(self, colors: set[str]) -> dict[int, int]:
+        """Existing cell formats whose fill is one of ours (an earlier annotation) → the same
+        format without that fill."""
+        ours = set()
+        for i, f in enumerate(self.sections["fills"]):
+            m = re.search(r"<%sfgColor\b[^>]*\srgb=\"([0-9A-Fa-f]{6,8})\"" % self.p, f)
+            if m and "solid" in f and m.group(1).upper()[-6:] in {c.upper() for c in colors}:
+                ours.add(i)
+        if not ours:
+            return {}
+        out: dict[int, int] = {}
+        for i, xf in enumerate(self.sections["cellXfs"]):
+            if int(_attr(xf, "fillId") or 0) in ours:
+                out[i] = self.derived_xf(i, fill_id=0)
+        return out
+
     def render(self) -> bytes:
         xml = self.xml
         for sec in ("fonts", "fills", "borders", "cellXfs"):
@@ -366,6 +382,21 @@ class _SheetRewriter:
         self.header_set = set(plan.header_rows)
         self._col_cache: dict[bytes, int] = {}
 
+    def set_cleanup(self, stale: dict[int, int], loi_reused: bool) -> None:
+        """Undo an earlier annotation: our fills (xf → clean xf) and old "Lỗi" texts."""
+        self.stale = stale
+        self.loi_reused = loi_reused
+        self.rx_stale = re.compile(rb"\ss=\"(%s)\"" % b"|".join(str(k).encode() for k in stale)) if stale else None
+
+    stale: dict[int, int] = {}
+    loi_reused = False
+    rx_stale = None
+
+    def _needs_cleanup(self, r: int, body: bytes) -> bool:
+        if self.rx_stale is not None and self.rx_stale.search(body):
+            return True
+        return self.loi_reused and (b'r="%s%d"' % (self.loi_letter.encode(), r)) in body
+
     # -- regexes depend on the prefix, built once the head is known
     def _compile(self, p: str) -> None:
         self.p = p.encode()
@@ -374,6 +405,13 @@ class _SheetRewriter:
         self.rx_cell = re.compile(rb"<%sc\b([^>]*?)(?:/>|>.*?</%sc>)" % (pb, pb), re.S)
         self.rx_end = re.compile(rb"\s*</%ssheetData>" % pb)
         self.row_close = b"</%srow>" % pb
+        self._cell_open = b'<%sc r="' % pb
+        self._cell_any = b"<%sc" % pb
+        self._rx_cell_col = re.compile(rb'<%sc r="([A-Z]{1,3})\d' % pb)
+        self._ps = p
+        self._letters: dict[int, bytes] = {}
+        self._fast_xf: dict[tuple[int, str], bytes] = {}
+        self._row_open = b"<%srow" % pb
 
     def run(self, src, dst) -> None:
         head = b""
@@ -396,29 +434,52 @@ class _SheetRewriter:
         eof = False
         wanted = self.wanted
         rx_r = _RX_R_ATTR
+        row_open = self._row_open
+        row_close = self.row_close
+        lo, lc = len(row_open), len(row_close)
         while True:
             copied = 0  # buf[:copied] is written
             pos = 0
-            for mr in self.rx_row.finditer(buf):
-                if buf[pos:mr.start()].strip():
+            while True:
+                i = buf.find(row_open, pos)
+                if i < 0:
+                    break
+                gt = buf.find(b">", i)
+                if gt < 0:
+                    break
+                if buf[i + lo] not in b" \t\r\n/>":
+                    raise Unsupported("unexpected element in sheetData")
+                if buf[gt - 1] == 47:  # "/>"
+                    end = gt + 1
+                else:
+                    j = buf.find(row_close, gt)
+                    if j < 0:
+                        break
+                    end = j + lc
+                if buf[pos:i].strip():
                     raise Unsupported("unexpected content between rows")
-                pos = mr.end()
-                mm = rx_r.search(mr.group(1))
+                mm = rx_r.search(buf, i, gt)
                 r = int(mm.group(1)) if mm else self.max_row + 1
                 if r <= self.max_row:
                     raise Unsupported("rows out of order")
                 self.max_row = r
+                pos = end
                 pend = self.pending
                 if self.next_i < len(pend) and pend[self.next_i] <= r:
-                    out.write(buf[copied:mr.start()])
+                    out.write(buf[copied:i])
                     while pend[self.next_i] < r:
                         out.write(self._synthetic_row(pend[self.next_i]))
                         self.next_i += 1
+                    body = buf[i:end]
                     if r in wanted:
                         self.next_i += 1
-                        out.write(self._rewrite_row(r, mr.group(0), mr.group(1)))
+                        out.write(self._rewrite_row(r, body, buf[i + lo:gt]))
                     else:
-                        out.write(mr.group(0))
+                        out.write(body)
+                    copied = pos
+                elif (self.rx_stale is not None or self.loi_reused) and self._needs_cleanup(r, buf[i:end]):
+                    out.write(buf[copied:i])
+                    out.write(self._rewrite_row_full(r, buf[i:end], buf[i + lo:gt]))
                     copied = pos
             out.write(buf[copied:pos])
             me = self.rx_end.match(buf, pos)
@@ -463,29 +524,42 @@ class _SheetRewriter:
         "Lỗi" column after the row's last cell. Touches only the marked cells' start tags."""
         if r in self.header_set or not body.endswith(self.row_close):
             return None
+        if (self.rx_stale is not None or self.loi_reused) and self._needs_cleanup(r, body):
+            return None
         p = self.p
         edits: list[tuple[int, int, bytes]] = []
+        letters = self._letters
+        fill_ids = self.fill_ids
+        xf_cache = self._fast_xf
         for c, kind in self.plan.fills.get(r, {}).items():
-            key = b'<%sc r="%s%d"' % (p, column_letter(c).encode(), r)
-            i = body.find(key)
+            lb = letters.get(c)
+            if lb is None:
+                lb = letters[c] = column_letter(c).encode()
+            i = body.find(b'<%sc r="%s%d"' % (p, lb, r))
             if i < 0:
                 return None
-            j = body.index(b">", i) + 1
-            tag = body[i:j]
-            ms = _RX_S_ATTR.search(tag)
-            new = self.styles.derived_xf(int(ms.group(1)) if ms else 0, fill_id=self.fill_ids[kind])
-            edits.append((i, j, _set_attr_b(tag, b"s", str(new).encode())))
+            j = body.index(b">", i)
+            ms = _RX_S_ATTR.search(body, i, j)
+            key = (int(ms.group(1)) if ms else 0, kind)
+            new = xf_cache.get(key)
+            if new is None:
+                new = xf_cache[key] = str(self.styles.derived_xf(key[0], fill_id=fill_ids[kind])).encode()
+            if ms:
+                edits.append((ms.start(1), ms.end(1), new))
+            else:
+                at = j - 1 if body[j - 1] == 47 else j  # before "/>" or ">"
+                edits.append((at, at, b' s="' + new + b'"'))
         tail_at = len(body) - len(self.row_close)
         text = self.plan.loi_text.get(r)
         if text is not None:
-            k = body.rfind(b'<%sc r="' % p)
+            k = body.rfind(self._cell_open)
             if k >= 0:
-                m = re.match(rb'<%sc r="([A-Z]{1,3})\d' % p, body[k:k + 16])
+                m = self._rx_cell_col.match(body, k)
                 if not m or self._col(m.group(1)) >= self.plan.loi_col:
                     return None
-            elif b"<%sc" % p in body:
+            elif self._cell_any in body:
                 return None
-            edits.append((tail_at, tail_at, _inline_cell(p.decode(), f"{self.loi_letter}{r}", self.loi_xf,
+            edits.append((tail_at, tail_at, _inline_cell(self._ps, f"{self.loi_letter}{r}", self.loi_xf,
                                                          text).encode("utf-8")))
         edits.sort()
         out, last = [], 0
@@ -496,7 +570,9 @@ class _SheetRewriter:
         out.append(body[last:])
         res = b"".join(out)
         k = res.index(b">")
-        return _RX_SPANS.sub(b"", res[:k + 1]) + res[k + 1:]
+        if b"spans" in res[:k]:
+            return _RX_SPANS.sub(b"", res[:k + 1]) + res[k + 1:]
+        return res
 
     def _rewrite_row_full(self, r: int, body: bytes, attrs: bytes) -> bytes:
         p = self.p
@@ -525,6 +601,16 @@ class _SheetRewriter:
             cells[col] = raw
         if inner[last:].strip():
             leftover_parts.append(inner[last:])
+        if self.stale:
+            marked = self.plan.fills.get(r, {})
+            for c, raw in list(cells.items()):
+                if c in marked:
+                    continue
+                ms = _RX_S_ATTR.search(raw, 0, raw.index(b">"))
+                if ms and int(ms.group(1)) in self.stale:
+                    cells[c] = _set_attr_b(raw, b"s", str(self.stale[int(ms.group(1))]).encode())
+        if self.loi_reused and r not in self.header_set and r not in self.plan.loi_text:
+            cells.pop(self.plan.loi_col, None)
         for c, kind in self.plan.fills.get(r, {}).items():
             raw = cells.get(c)
             if raw is None:
@@ -808,6 +894,41 @@ class _Patcher:
             self.form_part = hit[0][3]
         self.drop = [s for s in self.sheets if s[1] == job.summary_name and s[3] != self.form_part]
 
+    def _own_comment_parts(self, sheet_rels: list[dict]) -> tuple[str, str] | None:
+        """(comments, vml) parts if the sheet has comments written only by us, else None;
+        Unsupported if it has anybody else's comments or other VML (form controls)."""
+        com = [r for r in sheet_rels if r.get("Type") == RT_COMMENTS]
+        vml = [r for r in sheet_rels if r.get("Type") == RT_VML]
+        if not com and not vml:
+            return None
+        if len(com) != 1 or len(vml) != 1:
+            raise Unsupported("comments without VML or several")
+        cpart = _resolve(self.form_part, com[0]["Target"])
+        vpart = _resolve(self.form_part, vml[0]["Target"])
+        if cpart not in self.names or vpart not in self.names:
+            raise Unsupported("missing comment parts")
+        head = self.zin.open(cpart).read(4096).decode("utf-8", "replace")
+        authors = re.findall(r"<(?:\w+:)?author>(.*?)</(?:\w+:)?author>", head, re.S)
+        if not authors or set(authors) != {self.job.comment_author} or "</authors>" not in head.replace("x:", ""):
+            raise Unsupported("the sheet has comments by others")
+        shapes = notes = 0
+        with self.zin.open(vpart) as fh:
+            tail = b""
+            while True:
+                chunk = fh.read(CHUNK)
+                if not chunk:
+                    break
+                data = tail + chunk
+                cut = max(0, len(data) - 40)
+                shapes += data[:cut].count(b"<v:shape ")
+                notes += data[:cut].count(b'ObjectType="Note"')
+                tail = data[cut:]
+            shapes += tail.count(b"<v:shape ")
+            notes += tail.count(b'ObjectType="Note"')
+        if shapes != notes:
+            raise Unsupported("VML with other shapes")
+        return cpart, vpart
+
     # ------------------------------------------------------------------ workbook.xml
     def _patch_workbook(self, new_rid: str) -> bytes:
         xml = self.wb_xml
@@ -870,14 +991,17 @@ class _Patcher:
         removed_parts = set(dropped_parts) | {_rels_path(p) for p in dropped_parts}
 
         plan = job.plan
+        rewritten: set[str] = set()
         form_rels_part = sheet_rels = None
         comments_part = vml_part = legacy_rid = None
         if self.form_part and plan is not None:
             form_rels_part = _rels_path(self.form_part)
             sheet_rels = _read_rels(zin, form_rels_part)
-            if any(r.get("Type") in (RT_COMMENTS, RT_VML) for r in sheet_rels):
-                raise Unsupported("sheet already has comments or VML")
-            if plan.comments:
+            old_parts = self._own_comment_parts(sheet_rels)
+            if old_parts:  # our earlier annotation, sent back: rewrite those parts in place
+                comments_part, vml_part = old_parts
+                rewritten |= {comments_part, vml_part}
+            elif plan.comments:
                 comments_part = _unique(names, "xl/comments{}.xml")
                 vml_part = _unique(names, "xl/drawings/vmlDrawing{}.vml")
                 ids = {r["Id"] for r in sheet_rels}
@@ -895,6 +1019,7 @@ class _Patcher:
             fill_ids = {k: styles.fill(v) for k, v in job.fill_colors.items()}
             loi_xf = styles.plain_xf(styles.font(color=job.loi_font_color), wrap=False)
             rewriter = _SheetRewriter(plan, styles, fill_ids, loi_xf, 0, legacy_rid)
+            rewriter.set_cleanup(styles.stale_xfs(set(job.fill_colors.values())), job.extra.get("loi_reused", False))
         summary_xml = _summary_sheet_xml(job, styles)  # adds its styles too
 
         other_sheets = {s[3] for s in self.sheets if s[4] == RT_WORKSHEET} - {self.form_part} - dropped_parts
@@ -920,7 +1045,7 @@ class _Patcher:
 
             for info in zin.infolist():
                 name = info.filename
-                if name in removed_parts or info.is_dir():
+                if name in removed_parts or name in rewritten or info.is_dir():
                     continue
                 if name == "[Content_Types].xml":
                     put(name, self._patch_content_types(overrides, dropped_parts, vml_part is not None))
@@ -954,7 +1079,7 @@ class _Patcher:
             if form_rels_part and sheet_rels and form_rels_part not in written:
                 put(form_rels_part, _rels_xml(sheet_rels))
             put(new_sheet_part, summary_xml)
-            if comments_part:
+            if comments_part and plan is not None:
                 put(comments_part, _comments_xml(plan.comments, job.comment_author))
                 put(vml_part, _vml_xml(plan.comments))
             put(self.styles_part, styles.render())
