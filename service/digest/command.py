@@ -31,6 +31,10 @@ log = logging.getLogger(__name__)
 STATE_DB = "state.db"  # the runner's database name inside the state directory
 
 
+def _num(n: int) -> str:
+    return f"{int(n):,}".replace(",", ".")
+
+
 def _fail(message: str, code: int = 1) -> int:
     print(f"vaxmail digest: {message}", file=sys.stderr)
     return code
@@ -70,8 +74,8 @@ def run(args) -> int:
         if args.out:
             paths = write_out(Path(args.out), msg, files)
             print(f"Bản tin ngày {day.strftime('%d/%m/%Y')} ({elapsed:.1f} giây): "
-                  f"chuyển {figures['day_total']['forwarded']} người trong ngày, "
-                  f"lũy kế {figures['total']['forwarded']}, đã nhập {figures['entered']}.")
+                  f"chuyển {_num(figures['day_total']['forwarded'])} người trong ngày, "
+                  f"lũy kế {_num(figures['total']['forwarded'])}, đã nhập {_num(figures['entered'])}.")
             for p in paths:
                 print(f"  {p}")
         if args.send:

@@ -32,7 +32,7 @@ NAMES_SHOWN = 4  # names listed per group of units that never sent
 
 @dataclass
 class Counts:
-    files: int = 0
+    files: int = 0  # submissions: mails or dropped files (one per file when a mail has several)
     units: int = 0  # distinct units that sent at least one file
     mau1: int = 0  # people submitted on Mẫu 1
     mau2: int = 0
@@ -65,6 +65,7 @@ class Group:
     key: str  # "d883", "tinh", "doanh_nghiep", "khac"
     name: str  # full name
     short: str  # for narrow tables
+    district_code: int | None = None  # set for the 11 districts
     day: Counts = field(default_factory=Counts)
     total: Counts = field(default_factory=Counts)
     rows_sent: int = 0  # rows in forwarded batches (up to D)
@@ -106,7 +107,7 @@ class UnitRow:
 @dataclass
 class TrendDay:
     day: date
-    files: int = 0
+    files: int = 0  # submissions: mails or dropped files (one per file when a mail has several)
     submitted: int = 0
     forwarded: int = 0
     rejected: int = 0
@@ -202,10 +203,10 @@ class Figures:
 
     @property
     def districts(self) -> list[Group]:
-        return [g for g in self.groups if g.key.startswith("d")]
+        return [g for g in self.groups if g.district_code is not None]
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-friendly: the dataclass fields plus the derived figures."""
+        """A plain dict (dates stay ``date``): the dataclass fields plus the derived figures."""
         out = asdict(self)
         out["entered_pct"] = self.entered_pct
         out["stale_batches"] = self.stale_batches
@@ -273,11 +274,11 @@ class _Groups:
     def unit_group(self, u: Unit) -> str:
         return self.key(u.key, u.district_code)
 
-    def name(self, key: str) -> tuple[str, str]:
+    def name(self, key: str) -> tuple[str, str, int | None]:
         if key.startswith("d") and key[1:].isdigit():
             d = self.districts[int(key[1:])]
-            return d.name, short_district(d)
-        return self.NAMES[key]
+            return d.name, short_district(d), d.code
+        return (*self.NAMES[key], None)
 
 
 def _recipient_names(directory: Directory) -> dict[str, str]:
@@ -320,8 +321,7 @@ def gather(directory: Directory, store: Store, day: date, *, tz: ZoneInfo,
 
     def group(key: str) -> Group:
         if key not in groups:
-            name, short = groups_of.name(key)
-            groups[key] = Group(key, name, short)
+            groups[key] = Group(key, *groups_of.name(key))
         return groups[key]
 
     for d in directory.districts:

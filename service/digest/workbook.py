@@ -63,8 +63,8 @@ def workbook_bytes(f: Figures) -> bytes:
     d = f.day.strftime("%d/%m/%Y")
     since = f" (lũy kế từ {f.first_day.strftime('%d/%m/%Y')})" if f.first_day else ""
 
-    count_heads = ["Tệp", "Người Mẫu 1", "Người Mẫu 2", "Đã chuyển", "Dòng trả lại chờ sửa",
-                   "Tệp giữ chờ xử lý"]
+    count_heads = ["Lượt gửi", "Người Mẫu 1", "Người Mẫu 2", "Đã chuyển", "Dòng trả lại chờ sửa",
+                   "Lượt giữ chờ xử lý"]
     heads = (["Hạng", "Địa phương / nhóm đơn vị", "Đơn vị trong danh bạ", "Đơn vị đã gửi"]
              + [f"{h} (ngày {f.day.strftime('%d/%m')})" for h in count_heads]
              + [f"{h} (lũy kế)" for h in count_heads]
@@ -80,14 +80,14 @@ def workbook_bytes(f: Figures) -> bytes:
     _sheet(wb, "Tổng hợp", f"Tiến độ tiếp nhận và nhập dữ liệu tiêm chủng COVID-19 — ngày {d}{since}",
            heads, rows, [7, 34] + [12] * 20, fmts, total)
 
-    unit_heads = ["Đơn vị", "Địa phương / nhóm", "Cấp", "Tệp", "Người Mẫu 1", "Người Mẫu 2",
-                  "Đã chuyển", "Dòng trả lại", "Tệp giữ", "Người trong các lô đã gửi", "Đã nhập",
+    unit_heads = ["Đơn vị", "Địa phương / nhóm", "Cấp", "Lượt gửi", "Người Mẫu 1", "Người Mẫu 2",
+                  "Đã chuyển", "Dòng trả lại", "Lượt giữ", "Người trong các lô đã gửi", "Đã nhập",
                   "Lần gửi gần nhất", "Số ngày chưa gửi", "Tình trạng"]
     levels = {"tinh": "Cấp tỉnh", "huyen": "Cấp huyện", "xa": "Cấp xã", "doanh_nghiep": "Doanh nghiệp"}
     unit_rows = []
     for u in f.units:
         if u.last_day is None:
-            state = "Chưa gửi tệp nào"
+            state = "Chưa gửi lần nào"
         elif u.silent_days is not None and u.silent_days >= f.silent_days:
             state = f"Không gửi từ {u.silent_days} ngày"
         else:
@@ -99,7 +99,7 @@ def workbook_bytes(f: Figures) -> bytes:
            {c: INT for c in range(4, 12)} | {12: DAY, 13: INT})
 
     _sheet(wb, "14 ngày", f"Diễn biến 14 ngày đến ngày {d}",
-           ["Ngày", "Tệp", "Người trong danh sách gửi đến", "Đã chuyển", "Dòng trả lại"],
+           ["Ngày", "Lượt gửi", "Người trong danh sách gửi đến", "Đã chuyển", "Dòng trả lại"],
            [[t.day, t.files, t.submitted, t.forwarded, t.rejected] for t in f.trend],
            [13, 10, 16, 14, 14], {1: DAY, 2: INT, 3: INT, 4: INT, 5: INT})
 
