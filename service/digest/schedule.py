@@ -158,6 +158,10 @@ class DigestScheduler:
         day = self.due_day(now)
         if day is None or self.store.digest_sent(day):
             return False
+        if not self.store.last_submission_by_unit(until=day):
+            # nothing has ever been received up to that day (a new installation): no digest of zeros
+            log.info("digest: nothing received up to %s; not sending", day.isoformat())
+            return False
         with self._busy:
             temporary = not self.lock.held
             if temporary and not self.lock.acquire():
