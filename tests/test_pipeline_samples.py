@@ -81,6 +81,7 @@ def test_a_commune_file_with_errors_forwards_the_valid_rows_and_reports_the_rest
     got = replies(sent, "ubnd.mybinh.longxuyen@angiang.example")
     assert Counter(m["kind"] for m in got) == {"error-report": 1, "receipt": 1}
     report = next(m for m in got if m["kind"] == "error-report")
+    assert "Cần sửa một số dòng" in report["subject"]  # Vietnamese words survive header encoding
     assert "Dòng 9" in report["text"] and "Ngày sinh" in report["text"]
     assert any(a["name"].endswith(".xlsx") for a in report["attachments"])
     receipt = next(m for m in got if m["kind"] == "receipt")

@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from ..config import ConfigError, load_settings
+from ..mail.compose import serialize
 from ..mail.render import Renderer
 from ..outbox.spool import Outbox
 from ..state import open_store
@@ -46,7 +47,7 @@ def write_out(out: Path, msg, files: dict[str, bytes]) -> list[Path]:
     for name, data in files.items():
         (out / name).write_bytes(data)
         written.append(out / name)
-    (out / "digest.eml").write_bytes(bytes(msg))
+    (out / "digest.eml").write_bytes(serialize(msg))
     (out / "digest.html").write_text(html_for_browser(msg, files), encoding="utf-8")
     (out / "digest.txt").write_text(msg.get_body(preferencelist=("plain",)).get_content(), encoding="utf-8")
     return [out / "digest.eml", out / "digest.html", out / "digest.txt", *written]

@@ -26,6 +26,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from ..config import ConfigError
+from ..mail.compose import serialize
 from .message import KIND, build_digest, digest_tz, intake_address
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,7 @@ def queue_digest(settings, store, outbox, renderer, day: date, *, message_id: st
     msg, figures, _files = build_digest(settings, store, day, renderer, now=now, message_id=message_id)
     mid = str(msg["Message-ID"])
     ref = f"digest-{day.isoformat()}"
-    outbox.add(bytes(msg), intake_address(settings), rcpts, kind=KIND, ref=ref, message_id=mid)
+    outbox.add(serialize(msg), intake_address(settings), rcpts, kind=KIND, ref=ref, message_id=mid)
     with store.transaction():
         store.note_outgoing(mid, KIND, rcpts, ref=ref)
         store.mark_digest_sent(day, mid)

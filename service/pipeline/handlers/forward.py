@@ -1,7 +1,7 @@
 """Forward each delivery's rows, in the canonical layout, to its recipient with its copies."""
 from __future__ import annotations
 
-from ...mail.compose import XLSX, build, stable_message_id
+from ...mail.compose import XLSX, build, serialize, stable_message_id
 from ..context import Context, Work
 from ..plan import Forwarded, Outgoing
 from . import files_out
@@ -23,7 +23,7 @@ def handle(w: Work, ctx: Context) -> None:
                         message_id=mid, auto="auto-generated", when=ctx.now(),
                         attachments=[(name, data, XLSX)],
                         extra_headers={"X-Vaxmail-Code": plan.code, "X-Vaxmail-Kind": "forward"})
-            plan.outgoing.append(Outgoing("forward", mid, bytes(msg), ctx.intake_address,
+            plan.outgoing.append(Outgoing("forward", mid, serialize(msg), ctx.intake_address,
                                           [d.to.email] + [x.email for x in d.cc]))
             plan.forwarded.extend(Forwarded(r.values["id_number"], c.report.form, d.to.key)
                                   for r in d.records if r.values.get("id_number"))

@@ -5,7 +5,7 @@ sender address per day; a reply over the cap is held for the operator instead.
 """
 from __future__ import annotations
 
-from ...mail.compose import XLSX, build, stable_message_id
+from ...mail.compose import XLSX, build, serialize, stable_message_id
 from ..context import Checked, Context, Work
 from ..plan import Held, Outgoing
 from . import files_out
@@ -55,7 +55,7 @@ def _send(w: Work, ctx: Context, kind: str, rendered, attachments, cap: str) -> 
                 to=[(item.sender_name, item.sender)], message_id=mid, auto="auto-replied",
                 when=ctx.now(), in_reply_to=item.message_id, references=item.references,
                 attachments=attachments, extra_headers={"X-Vaxmail-Code": plan.code, "X-Vaxmail-Kind": kind})
-    plan.outgoing.append(Outgoing(kind, mid, bytes(msg), ctx.intake_address, [item.sender]))
+    plan.outgoing.append(Outgoing(kind, mid, serialize(msg), ctx.intake_address, [item.sender]))
     plan.replied_to.append(item.sender)
 
 
