@@ -79,7 +79,11 @@ def check_file(
     ctx = CheckContext(directory=directory, form=layout.form, today=today,
                        columns=layout.columns, report=report)
     check_rows(_decoded_rows(sheet, layout, rows, report), ctx)
-    bad_rows = {e.row for e in report.errors if e.code == "formula-no-value"}
+    formula_cells = {(e.row, e.field) for e in report.errors if e.code == "formula-no-value"}
+    if formula_cells:  # one message per cell: the formula one says it all
+        report.errors = [e for e in report.errors
+                         if not (e.code == "required-missing" and (e.row, e.field) in formula_cells)]
+    bad_rows = {row for row, _ in formula_cells}
     for rec in report.records:
         if missing or rec.row in bad_rows:
             rec.ok = False

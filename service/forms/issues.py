@@ -52,8 +52,8 @@ def _where(row: int | None, column: Column | None, field: str | None) -> str:
 
 def field_label(field: str | None) -> str:
     """The Vietnamese label of a field key, for columns that are not in the file."""
-    from .checks.config import field_labels  # late: checks.config reads config/fields.toml
-    return field_labels().get(field or "", field or "")
+    from .fields import load_catalog  # late: reads config/fields.toml
+    return load_catalog().label(field) if field else ""
 
 
 def show(value: Any) -> str:
@@ -116,7 +116,7 @@ DOSE_DATE_YEAR_ONLY = IssueType(
     "ví dụ 15/07/2021.")
 DATE_FUTURE = IssueType(
     "date-future",
-    '{where}: ngày sinh "{value}" nằm sau ngày hôm nay ({today}). Vui lòng ghi đúng ngày sinh '
+    '{where}: ngày sinh "{value}" nằm trong tương lai (sau ngày {today}). Vui lòng ghi đúng ngày sinh '
     "theo dạng ngày/tháng/năm, ví dụ 05/09/1980.")
 DATE_TOO_EARLY = IssueType(
     "date-too-early",

@@ -15,8 +15,8 @@ directory's names plus "dose1_facility_key"/"dose2_facility_key"; a wrong cell k
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import date
+from functools import lru_cache
 from typing import Any, Callable, Iterable
 
 from ...directory import Directory
@@ -47,10 +47,11 @@ class CheckContext:
 # Fields handled after the per-cell pass, because they need other cells of the row.
 _PLACE_FIELDS = ("district", "ward")
 _FACILITY_FIELDS = ("dose1_facility", "dose2_facility")
-# Parsers of values that repeat a lot: memoised per call in a plain dict keyed by the value
-# (1 and 1.0 share a key, which is harmless: they read the same; booleans bypass the memo).
-_REPEATING = frozenset({"dob", "gender", "priority_group", "province", "dose1_date", "dose2_date",
-                        "dose1_vaccine", "dose2_vaccine"})
+# Parsers of values that repeat a lot: values that parse clean (no issue, no fix) are memoised
+# per call in a plain dict keyed by the cell value (1 and 1.0 share a key, which is harmless:
+# they read the same; booleans bypass the memo). Bad values are rare and re-parsed (cached).
+_REPEATING = frozenset({"full_name", "dob", "gender", "priority_group", "province", "dose1_date",
+                        "dose2_date", "dose1_vaccine", "dose2_vaccine"})
 
 
 def _parsers(ctx: CheckContext) -> dict[str, Callable[[Any], tuple]]:
@@ -72,8 +73,7 @@ def _parsers(ctx: CheckContext) -> dict[str, Callable[[Any], tuple]]:
 
 
 class _Row:
-    """Issue and fix sink for one row; remembers which fields have errors.
-    Created only for rows that have an issue or a fix."""
+    """Issue and fix sink for one row; remembers which fields have errors."""
     __slots__ = ("n", "ctx", "bad")
 
     def __init__(self, n: int, ctx: CheckContext):
@@ -96,8 +96,6 @@ class _Row:
 
 
 _EMPTY: frozenset = frozenset()
-
-
 _column_letter = lru_cache(maxsize=256)(column_letter)
 
 
@@ -110,12 +108,12 @@ def check_rows(rows: Iterable[tuple[int, dict[str, Any]]], ctx: CheckContext) ->
     columns = ctx.columns
     required = required_fields(ctx.form)
     parsers = _parsers(ctx)
+    # (field, parser, memo of clean values or None, required?)
     plan = [(f, parsers[f], {} if f in _REPEATING else None, f in required)
             for f in columns if f in parsers]
     free = [f for f in _DIGIT_TEXT if f in columns]
     has_places = "district" in columns or "ward" in columns
     facility_fields = [f for f in _FACILITY_FIELDS if f in columns]
-    has_doses = "dose2_date" in columns or "dose2_vaccine" in columns
     has_id = "id_number" in columns
     headers = {f: c.header for f, c in columns.items()}
     place = places.place_checker(ctx.directory)
@@ -123,15 +121,17 @@ def check_rows(rows: Iterable[tuple[int, dict[str, Any]]], ctx: CheckContext) ->
     seen_ids: dict[str, int] = {}
     records = ctx.report.records
     Row = _Row
+    blank = dict.fromkeys(columns)  # every mapped column gets a key, None when blank
+    dose2_keys = [f for f in doses.DOSE2_FIELDS if f in columns]
     for n, raw in rows:
-        values = dict(raw)  # free text is kept as written; parsed fields are replaced below
+        values = {**blank, **raw}  # free text is kept as written; parsed fields are replaced
         row = None
         for field in free:
-            v = values.get(field)
+            v = values[field]
             if v.__class__ is not str and v is not None:
                 values[field] = _free(v)
-        for field, parse, memo, must in plan:
-            v = values.get(field)
+        for field, parse, clean, must in plan:
+            v = values[field]
             if v is None or v == "":
                 values[field] = None
                 if must:
@@ -139,13 +139,16 @@ def check_rows(rows: Iterable[tuple[int, dict[str, Any]]], ctx: CheckContext) ->
                         row = Row(n, ctx)
                     row.emit(I.REQUIRED_MISSING, _NO, field, None)
                 continue
-            if memo is not None and v.__class__ is not bool:
-                res = memo.get(v)
-                if res is None:
-                    res = memo[v] = parse(v)
+            if clean is not None and v.__class__ is not bool:
+                value = clean.get(v, _MISS)  # a value seen before that needed nothing
+                if value is not _MISS:
+                    values[field] = value
+                    continue
+                value, problem, fix = parse(v)
+                if problem is None and fix is None:
+                    clean[v] = value
             else:
-                res = parse(v)
-            value, problem, fix = res
+                value, problem, fix = parse(v)
             values[field] = value
             if problem is not None or fix is not None:
                 if row is None:
@@ -154,7 +157,7 @@ def check_rows(rows: Iterable[tuple[int, dict[str, Any]]], ctx: CheckContext) ->
                     row.emit(problem[0], problem[1], field, v)
                 if fix is not None:
                     row.fix(field, v, fix[0], fix[1])
-        if has_places or has_id or facility_fields or has_doses:
+        if has_places or has_id or facility_fields or dose2_keys:
             if row is None:
                 row = Row(n, ctx)
             if has_places:
@@ -163,16 +166,17 @@ def check_rows(rows: Iterable[tuple[int, dict[str, Any]]], ctx: CheckContext) ->
                 _check_id(row, raw, values, headers, seen_ids)
             for field in facility_fields:
                 _check_facility(row, field, raw.get(field), values, required, find_facility)
-            if has_doses and (values.get("dose2_date") is not None
-                              or values.get("dose2_vaccine") is not None
-                              or values.get("dose2_facility") is not None
-                              or values.get("dose2_lot") is not None):
-                for field, (itype, extra) in doses.cross_check(values, row.bad or _EMPTY, headers):
-                    row.emit(itype, extra, field, raw.get(field))
+            for f in dose2_keys:  # the dose rules apply once any dose-2 cell is filled
+                if values[f] is not None:
+                    for field, (itype, extra) in doses.cross_check(values, row.bad or _EMPTY,
+                                                                   headers):
+                        row.emit(itype, extra, field, raw.get(field))
+                    break
         records.append(Record(n, values, row is None or row.bad is None))
 
 
 _NO: dict = {}
+_MISS = object()
 # Free-text fields whose cells are often numbers (calamine gives floats): kept as digit text.
 # Other free text (address, occupation, note, stt …) is kept exactly as the reader gave it.
 _DIGIT_TEXT = ("dose1_lot", "dose2_lot")

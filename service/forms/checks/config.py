@@ -1,4 +1,5 @@
-"""The data the checks rest on, read once from config/fields.toml and config/vaccines.toml."""
+"""The data the checks rest on: required fields (config/fields.toml, through the engine's
+field catalog) and vaccines (config/vaccines.toml), each read once."""
 from __future__ import annotations
 
 import tomllib
@@ -6,36 +7,19 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ...defaults import config_dir
-
-_DOSE_PARTS = ("date", "vaccine", "lot", "facility")
-
-
-@lru_cache(maxsize=1)
-def _fields_toml() -> dict:
-    with open(config_dir() / "fields.toml", "rb") as fh:
-        return tomllib.load(fh)
+from ..fields import load_catalog
 
 
 @lru_cache(maxsize=4)
 def required_fields(form: str) -> frozenset[str]:
-    """Field keys that must be filled in every row of the form ("mau1" | "mau2")."""
-    data = _fields_toml()
-    out = {key for key, f in data.get("field", {}).items() if form in f.get("required", [])}
-    out.update(data.get("required_dose", {}).get(form, []))
-    return frozenset(out)
+    """Field keys that must be filled in every row of the form ("mau1" | "mau2"), from
+    config/fields.toml (``required`` and ``[required_dose]``) via the engine's field catalog."""
+    return frozenset(load_catalog().required(form))
 
 
-@lru_cache(maxsize=1)
-def field_labels() -> dict[str, str]:
-    """Field key → Vietnamese label ("dob" → "Ngày sinh", "dose1_date" → "Ngày tiêm mũi 1")."""
-    data = _fields_toml()
-    out = {key: f.get("label", key) for key, f in data.get("field", {}).items()}
-    parts = data.get("dose", {}).get("part", {})
-    for n in (1, 2):
-        for part in _DOSE_PARTS:
-            label = parts.get(part, {}).get("label", part)
-            out[f"dose{n}_{part}"] = f"{label} mũi {n}"
-    return out
+def field_label(key: str) -> str:
+    """Field key → Vietnamese label ("dob" → "Ngày sinh"), for columns not in the file."""
+    return load_catalog().label(key)
 
 
 @dataclass(frozen=True)

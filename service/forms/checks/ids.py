@@ -19,7 +19,7 @@ import re
 from typing import Any
 
 from .. import issues as I
-from .common import NO_EXTRA, Parsed, bad, whole_number
+from .common import Parsed, bad, whole_number
 
 # Province codes of the CCCD (Circular 07/2016/TT-BCA, as GSO province codes).
 PROVINCE_CODES = frozenset(f"{n:03d}" for n in (

@@ -1,5 +1,5 @@
 """Health-insurance (BHYT) card numbers: 2 letters + benefit digit 1–5 + 12 digits
-(``^[A-Z]{2}[1-5]\\d{12}$``) after upper-casing and removing spaces, dots and dashes; or a bare
+(``^[A-Z]{2}[1-5]\\d{12}$``) after upper-casing and removing spaces; or a bare
 10-digit social-insurance (BHXH) number. A number cell that lost the leading zero of a BHXH
 number (9 digits) is restored, with a Fix."""
 from __future__ import annotations
@@ -11,7 +11,7 @@ from .. import issues as I
 from .common import Parsed, bad, whole_number
 
 _CARD_RE = re.compile(r"[A-Z]{2}[1-5]\d{12}|\d{10}")
-_SEP_RE = re.compile(r"[\s.\-]+")
+_SEP_RE = re.compile(r"\s+")
 
 
 def parse_insurance(raw: Any) -> Parsed:

@@ -51,7 +51,7 @@ def parse_phone(raw: Any) -> Parsed:
         return _digits(raw, str(n), "phone-from-number")
     if not isinstance(raw, str):
         return bad(raw, I.PHONE_INVALID)
-    parts = [p for p in _SPLIT_RE.split(raw) if p]
+    parts = [p for p in _SPLIT_RE.split(raw) if p] if len(raw) >= 19 else ()  # two numbers?
     if len(parts) > 1 and all(sum(ch.isdigit() for ch in p) >= 9 for p in parts):
         first = parse_phone(parts[0])
         if first[1] is None:
