@@ -77,7 +77,8 @@ def _path_id(rel: str) -> str:
 
 class FolderIntake:
     def __init__(self, settings, directory, inq: Queue, store):
-        self.root = Path(settings.folder_path)
+        # events name real paths: watch the resolved folder (a symlink to the mount point is common)
+        self.root = Path(os.path.realpath(settings.folder_path))
         self.directory = directory
         self.inq = inq
         self.store = store
@@ -387,7 +388,7 @@ class FolderIntake:
         while True:
             fname = numbered(stem, ext, n)
             fstem = Path(fname).stem
-            names = {r: fit_name(fstem, RECEIPT_SUFFIX if r.endswith("receipt") else
+            names = {r: fit_name(nfc(fstem), RECEIPT_SUFFIX if r.endswith("receipt") else
                                  ANNOTATED_SUFFIX if r.endswith("annotated") else f" - {r}")
                      for r in results}
             if not any(nfc(x) in taken for x in (fname, *names.values())):

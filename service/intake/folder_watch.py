@@ -18,6 +18,7 @@ import os
 import queue
 import threading
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,9 @@ from watchdog.events import (DirCreatedEvent, DirMovedEvent, FileClosedEvent, Fi
                              FileModifiedEvent, FileMovedEvent, FileSystemEventHandler)
 
 log = logging.getLogger("vaxmail.folder")
+# watchdog's inotify emitter warns (with its whole watch table) when a folder made in quick
+# succession (our "Đã xử lý/<date>") is registered twice; it is harmless and floods the log
+warnings.filterwarnings("ignore", message="Callback with id", category=RuntimeWarning)
 
 NETWORK_FS = ("nfs", "nfs4", "cifs", "smb3", "smbfs", "9p", "afs", "ceph", "glusterfs", "davfs",
               "sshfs")
@@ -94,8 +98,11 @@ def choose_mode(mode: str, root: Path) -> str:
 class _Handler(FileSystemEventHandler):
     def __init__(self, out: "queue.SimpleQueue[Change]"):
         self.out = out
+        self.active = True  # False once its observer is replaced
 
     def on_any_event(self, event) -> None:
+        if not self.active:
+            return
         path = getattr(event, "dest_path", "") or event.src_path
         if isinstance(path, bytes):
             path = os.fsdecode(path)
@@ -113,10 +120,13 @@ def _identity(root: Path) -> tuple[int, int] | None:
 class FolderWatcher:
     """One watchdog observer on ``root``, restarted by ``check()`` when it stalls or dies."""
 
-    def __init__(self, root: Path, mode: str = "auto", poll_seconds: float = 5.0):
+    def __init__(self, root: Path, mode: str = "auto", poll_seconds: float = 5.0,
+                 stall_seconds: float | None = None):
         self.root = Path(root)
         self.configured = mode
         self.poll_seconds = max(0.1, float(poll_seconds))
+        # a polling heartbeat older than this means the emitter hangs (a dead mount's stat())
+        self.stall_after = float(stall_seconds) if stall_seconds else 3 * self.poll_seconds + 10.0
         self.mode = ""  # effective: "inotify" | "polling" | "" (not watching)
         self.changes: "queue.SimpleQueue[Change]" = queue.SimpleQueue()
         self.restarts = 0
@@ -127,16 +137,16 @@ class FolderWatcher:
         self._lock = threading.Lock()
         self._gone_logged = False
 
-    # -- heartbeat: the polling emitter lists the root once per poll
+    # -- heartbeat: every folder listing of the polling emitter (a slow walk still beats)
     def _listdir(self, path):
         it = os.scandir(path)
-        if os.fspath(path) == str(self.root):
-            self._beat = time.monotonic()
+        self._beat = time.monotonic()
         return it
 
-    @property
-    def stall_after(self) -> float:
-        return 3 * self.poll_seconds + 10.0
+    def _schedule(self, observer) -> None:
+        handler = _Handler(self.changes)
+        observer._vaxmail_handlers = (handler,)
+        observer.schedule(handler, str(self.root), recursive=True, event_filter=_EVENTS)
 
     def _start(self) -> bool:
         ident = _identity(self.root)
@@ -148,8 +158,7 @@ class FolderWatcher:
             try:
                 from watchdog.observers.inotify import InotifyObserver
                 observer = InotifyObserver()
-                observer.schedule(_Handler(self.changes), str(self.root), recursive=True,
-                                  event_filter=_EVENTS)
+                self._schedule(observer)
                 observer.start()
             except OSError as exc:  # inotify limits (ENOSPC, EMFILE): fall back to polling
                 log.warning("inotify unavailable (%s); polling the shared folder instead",
@@ -159,7 +168,7 @@ class FolderWatcher:
         if mode == "polling":
             from watchdog.observers.polling import PollingObserverVFS
             observer = PollingObserverVFS(os.stat, self._listdir, polling_interval=self.poll_seconds)
-            observer.schedule(_Handler(self.changes), str(self.root), recursive=True, event_filter=_EVENTS)
+            self._schedule(observer)
             self._beat = time.monotonic()
             try:
                 observer.start()
@@ -174,14 +183,23 @@ class FolderWatcher:
 
     @staticmethod
     def _stop_observer(observer) -> None:
+        """Stop an observer without ever blocking on it: watchdog joins its emitters, and an
+        emitter stuck in a dead mount's stat() never returns — so stop it from a side thread."""
         if observer is None:
             return
-        try:
-            observer.stop()
-            # a thread stuck in a dead mount's stat() never joins: do not wait for it
-            observer.join(timeout=1.0)
-        except Exception:  # noqa: BLE001 - stopping a broken observer must not fail
-            pass
+        for handler in getattr(observer, "_vaxmail_handlers", ()):
+            handler.active = False
+
+        def stop() -> None:
+            try:
+                observer.stop()
+                observer.join(timeout=5.0)
+            except Exception:  # noqa: BLE001 - stopping a broken observer must not fail
+                pass
+
+        t = threading.Thread(target=stop, name="vaxmail-folder-stop", daemon=True)
+        t.start()
+        t.join(timeout=1.0)
 
     def _healthy(self) -> str | None:
         """Why the running observer must be restarted, or None."""

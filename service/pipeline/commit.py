@@ -76,6 +76,8 @@ def commit(plan: Plan, item: Item, store, outbox, state_dir: Path) -> None:
             store.record_forwarded(plan.code, form, recipient, ids, district_code=plan.district_code,
                                    unit_key=plan.unit_key, at=now)
         for h, path in zip(plan.held, held_paths):
+            if path is None and item.source == "folder":
+                path = item.folder_file  # the file stays in the share: say where it is
             store.hold(h.kind, h.reason, path, key=item.key, sender=item.sender or None,
                        unit_key=plan.unit_key, district_code=plan.district_code, at=now)
         day = item.received_at.date()
