@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import sys
 
@@ -38,6 +39,7 @@ def _service(args):
 
 def run(args) -> int:
     _setup_logging()
+    os.umask(0o077)  # state, spools and logs: the service user only
     svc = _service(args)
     try:
         if args.once:

@@ -48,7 +48,6 @@ class Service:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.state_dir = make_private_dir(settings.state_dir)
-        os.umask(0o077)
         self.store = open_store(self.state_dir / "state.db")
         self.inq = Queue(self.state_dir / "queue", "in")
         self.outbox = Outbox(self.state_dir)

@@ -232,6 +232,10 @@ class Dovecot:
         self.conf.write_text(conf)
         (self.root / "master-users").write_text(f"{MASTER_USER}:{{PLAIN}}{MASTER_PASSWORD}\n")
         (self.root / "users").write_text("")
+        # Dovecot's auth process (user dovecot) reads these: readable whatever the umask is.
+        for name in ("master-users", "users"):
+            (self.root / name).chmod(0o644)
+        self.conf.chmod(0o644)
 
     def add_user(self, name: str, password: str | None = None) -> str:
         """Give `name` an IMAP login (Dovecot re-reads the users file when it changes)."""
@@ -243,6 +247,7 @@ class Dovecot:
         lines = [f"{user}:{{PLAIN}}{pw}::::::" for user, pw in self._passwords.items()]
         tmp = self.root / "users.tmp"
         tmp.write_text("\n".join(lines) + "\n")
+        tmp.chmod(0o644)
         os.replace(tmp, self.root / "users")
         if self.running:
             self._wait_for_login(name, password)
