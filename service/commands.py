@@ -64,8 +64,7 @@ def run(args) -> int:
 
 
 def status(args) -> int:
-    svc = _service(args)
-    try:
+    with _service(args) as svc:
         st = {
             "incoming_queue": svc.inq.counts(),
             "outbox": svc.sender.status().__dict__ if svc.sender else svc.outbox.queue.counts(),
@@ -79,26 +78,20 @@ def status(args) -> int:
             for k, v in st.items():
                 print(f"{k}: {v}")
         return 0
-    finally:
-        svc.close()
 
 
 def held(args) -> int:
-    svc = _service(args)
-    try:
+    with _service(args) as svc:
         items = svc.store.list_held()
         for h in items:
             print(f"{h.id}\t{h.kind}\t{h.day or ''}\t{h.reason}\t{h.path or ''}")
         if not items:
             print("Không có mục nào đang giữ.")
         return 0
-    finally:
-        svc.close()
 
 
 def release(args) -> int:
-    svc = _service(args)
-    try:
+    with _service(args) as svc:
         rc = 0
         for hid in args.ids:
             item = svc.store.held_item(int(hid))
@@ -112,13 +105,10 @@ def release(args) -> int:
                             meta={"source": "mail", "released": hid})
             print(f"{hid}: đã trả lại để xử lý")
         return rc
-    finally:
-        svc.close()
 
 
 def retry(args) -> int:
-    svc = _service(args)
-    try:
+    with _service(args) as svc:
         if svc.sender is None:
             print("vaxmail: no [smtp] url configured", file=sys.stderr)
             return 2
@@ -128,8 +118,6 @@ def retry(args) -> int:
         print(f"{n} thư được đưa lại vào hàng đợi gửi")
         svc.send()
         return 0
-    finally:
-        svc.close()
 
 
 def folders(args) -> int:

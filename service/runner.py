@@ -59,18 +59,26 @@ class Service:
         self._threads: list[threading.Thread] = []
 
     # ------------------------------------------------------------------ parts
-    def _open_mail(self):
-        url = self.settings.mailbox_url
+    def _endpoint(self, section: str, allowed: tuple[str, ...], local: str):
+        """(parsed URL, password, section settings) of [mailbox] or [smtp]; None if unset."""
+        cfg = self.settings.section(section)
+        url = str(cfg.get("url", ""))
         if not url:
             return None
-        m = self.settings.section("mailbox")
-        parsed = parse_url(url, allowed=("imap", "imaps", "maildir"))
+        parsed = parse_url(url, allowed=allowed)
         password = None
-        if parsed.scheme != "maildir":
-            password = resolve_password(parsed, env_name=m.get("password_env"),
-                                        credential_name=m.get("password_credential"))
-        return open_source(parsed, password=password, cafile=m.get("cafile") or None,
-                           done_folder=m.get("done_folder", "Đã xử lý"))
+        if parsed.scheme != local:
+            password = resolve_password(parsed, env_name=cfg.get("password_env"),
+                                        credential_name=cfg.get("password_credential"))
+        return parsed, password, cfg
+
+    def _open_mail(self):
+        ep = self._endpoint("mailbox", ("imap", "imaps", "maildir"), "maildir")
+        if ep is None:
+            return None
+        parsed, password, cfg = ep
+        return open_source(parsed, password=password, cafile=cfg.get("cafile") or None,
+                           done_folder=cfg.get("done_folder", "Đã xử lý"))
 
     def _open_folder(self):
         if self.settings.folder_path is None:
@@ -79,18 +87,14 @@ class Service:
         return FolderIntake(self.settings, self.ctx.directory, self.inq, self.store)
 
     def _open_sender(self) -> Sender | None:
-        url = self.settings.smtp_url
-        if not url:
+        ep = self._endpoint("smtp", ("smtp", "smtps", "file"), "file")
+        if ep is None:
             return None
-        s = self.settings.section("smtp")
-        parsed = parse_url(url, allowed=("smtp", "smtps", "file"))
-        password = None
-        if parsed.scheme != "file":
-            password = resolve_password(parsed, env_name=s.get("password_env"),
-                                        credential_name=s.get("password_credential"))
-        transport = open_transport(url, password=password, cafile=s.get("cafile") or None)
-        return Sender(self.outbox, transport, self.store, give_up_after=float(s.get("retry_days", 3)) * 86400,
-                      base_delay=float(s.get("retry_base_seconds", 30)))
+        parsed, password, cfg = ep
+        transport = open_transport(cfg["url"], password=password, cafile=cfg.get("cafile") or None)
+        return Sender(self.outbox, transport, self.store,
+                      give_up_after=float(cfg.get("retry_days", 3)) * 86400,
+                      base_delay=float(cfg.get("retry_base_seconds", 30)))
 
     # ------------------------------------------------------------------ intake
     def take_mail(self) -> int:
@@ -272,6 +276,12 @@ class Service:
         self._send_wake.set()
         for t in self._threads:
             t.join(timeout=10 if t.name.endswith("send") else 1)
+
+    def __enter__(self) -> "Service":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def close(self) -> None:
         self.stop.set()
