@@ -6,6 +6,7 @@ check and repair → report. Knows nothing of mail or folders.
 from __future__ import annotations
 
 from datetime import date
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -78,7 +79,10 @@ def check_file(
         return report
     ctx = CheckContext(directory=directory, form=layout.form, today=today,
                        columns=layout.columns, report=report)
-    check_rows(_decoded_rows(sheet, layout, rows, report), ctx)
+    release = wb.kind in ("xlsx", "xlsm") and len(found) == 1
+    check_rows(_decoded_rows(sheet, layout, rows, report, release=release), ctx)
+    if release:
+        report.grid = None  # rows were released; the annotator reads the file itself
     formula_cells = {(e.row, e.field) for e in report.errors if e.code == "formula-no-value"}
     if formula_cells:  # one message per cell: the formula one says it all
         report.errors = [e for e in report.errors
@@ -102,27 +106,44 @@ def _forms_in(wb: Workbook, catalog: FieldCatalog) -> list[tuple[Sheet, Layout, 
     return found
 
 
+def _picker(indexes: list[int]):
+    """row → tuple of the cells at ``indexes`` (None past the row's end), fast for full rows."""
+    if not indexes:
+        return lambda row: ()
+    get = itemgetter(*indexes)
+    top = max(indexes)
+    one = len(indexes) == 1
+
+    def pick(row: list[Any]) -> tuple:
+        if len(row) > top:
+            v = get(row)
+            return (v,) if one else v
+        n = len(row)
+        return tuple(row[j] if j < n else None for j in indexes)
+
+    return pick
+
+
 def _data_rows(sheet: Sheet, layout: Layout) -> Iterator[int]:
     """0-based indexes of the rows holding people; stops at the signature block."""
     cols = [c.index for k, c in layout.columns.items() if k != "stt"]
+    who = [layout.columns[k].index for k in ("full_name", "id_number") if k in layout.columns]
+    pick, pick_who = _picker(cols), _picker(who)
     decode = _header_decoder(sheet)
-    for i in range(layout.data_start, len(sheet.rows)):
-        row = sheet.rows[i]
-        filled = sum(1 for j in cols if j < len(row) and row[j] not in (None, ""))
+    rows = sheet.rows
+    for i in range(layout.data_start, len(rows)):
+        row = rows[i]
+        vals = pick(row)
+        filled = len(vals) - vals.count(None) - vals.count("")
         if filled <= 4:
             text = row if decode is None else [
                 decode(i, j, v) if isinstance(v, str) else v for j, v in enumerate(row)]
             if is_signature_row(text):
                 return
-        if filled == 0:
-            continue
-        if filled == 1 and not any(
-            k in layout.columns and layout.columns[k].index < len(row)
-            and row[layout.columns[k].index] not in (None, "")
-            for k in ("full_name", "id_number")
-        ):
-            # a lone note or a stray total under the data is not a person
-            continue
+            if filled == 0:
+                continue
+            if filled == 1 and all(v in (None, "") for v in pick_who(row)):
+                continue  # a lone note or a stray total under the data is not a person
         yield i
 
 
@@ -137,32 +158,39 @@ def _header_decoder(sheet: Sheet):
     return decode
 
 
-def _decoded_rows(sheet: Sheet, layout: Layout, indexes: list[int], report: Report
-                  ) -> Iterator[tuple[int, dict[str, Any]]]:
-    columns = [(k, c.index) for k, c in layout.columns.items()]
+def _decoded_rows(sheet: Sheet, layout: Layout, indexes: list[int], report: Report, *,
+                  release: bool = False) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(Excel row, {field: raw value}) per data row: strings stripped, legacy text decoded.
+
+    ``release`` drops each grid row once read (the annotator re-reads .xlsx files from disk),
+    which keeps a 100,000-row check within its memory budget.
+    """
+    keys = list(layout.columns)
+    pick = _picker([c.index for c in layout.columns.values()])
     fonts = sheet.font if sheet.legacy_fonts else None
     no_value = sheet.formula_without_value
+    rows = sheet.rows
     for i in indexes:
-        row = sheet.rows[i]
-        n = len(row)
-        out: dict[str, Any] = {}
-        for key, j in columns:
-            v = row[j] if j < n else None
-            if isinstance(v, str):
-                v = v.strip() or None
-                if v is not None and fonts is not None:
+        vals = pick(rows[i])
+        if release:
+            rows[i] = None
+        out = {k: ((v.strip() or None) if v.__class__ is str else v) for k, v in zip(keys, vals)}
+        if fonts is not None:
+            for key, v in out.items():
+                if v.__class__ is str:
+                    j = layout.columns[key].index
                     kind = legacy.legacy_kind(fonts(i, j))
                     if kind:
                         new = legacy.decode(v, kind)
                         if new != v:
                             report.fixes.append(Fix(i + 1, key, column_letter(j), v, new, f"legacy-{kind}"))
-                            v = new
-            if v is None and (i, j) in no_value:
-                col = layout.columns[key]
-                report.errors.append(Issue("formula-no-value", FORMULA_NO_VALUE.format(
-                    header=col.header, cell=f"{col.letter}{i + 1}"), row=i + 1, column=col.letter,
-                    field=key, header=col.header))
-            out[key] = v
+                            out[key] = new
+        if no_value:
+            for key, col in layout.columns.items():
+                if out[key] is None and (i, col.index) in no_value:
+                    report.errors.append(Issue("formula-no-value", FORMULA_NO_VALUE.format(
+                        header=col.header, cell=f"{col.letter}{i + 1}"), row=i + 1, column=col.letter,
+                        field=key, header=col.header))
         yield i + 1, out
 
 

@@ -104,13 +104,13 @@ def _sheets(book, metas, scans: dict, fonts: list[str | None] | None, max_rows: 
             cs = book.get_sheet_by_name(meta.name)
             if scan is None and cs.height > max_rows:  # formats without a pre-check (.xlsb, .ods)
                 raise unreadable("too-many-rows", sheet=meta.name, limit=max_rows)
-            rows = cs.to_python(skip_empty_area=False)
             merged = [(a[0], a[1], b[0], b[1]) for a, b in (cs.merged_cell_ranges or [])]
+            rows = _interned_rows(cs)
+            del cs
         except Unreadable:
             raise
         except Exception:
             raise unreadable("corrupt-file") from None
-        rows = _normalise(rows)
         sheet = Sheet(name=meta.name, rows=rows, merged=merged,
                       hidden=meta.visible != pc.SheetVisibleEnum.Visible)
         if scan is not None:
@@ -127,18 +127,69 @@ def _sheets(book, metas, scans: dict, fonts: list[str | None] | None, max_rows: 
 # ---------------------------------------------------------------------------- values
 
 
-def _normalise(rows: list[list[Any]]) -> list[list[Any]]:
-    """calamine's '' for an empty cell → None, in place (only rows that have one are touched)."""
-    for r in rows:
+def _interned_rows(cs) -> list[list[Any]]:
+    """The sheet's rows, built one at a time, with '' → None and repeated strings shared.
+
+    Lists repeat a few values endlessly (districts, wards, vaccines, facilities, "Nam"/"Nữ"):
+    sharing one string object per value keeps a 100,000-row sheet well inside the memory
+    budget, where calamine's ``to_python`` briefly holds every cell twice. The first rows
+    show which columns repeat; later rows are interned only in those columns.
+    """
+    rows: list[list[Any]] = []
+    cache: dict[str, str] = {}
+    hits: dict[int, int] = {}
+    hot: list[int] | None = None
+    # The grid must start at A1 (Excel's numbering). iter_rows starts at the first used
+    # column (and, depending on the version, at row 1 or the first used row): pad both.
+    r0, c0 = cs.start or (0, 0)
+    lead = [None] * c0
+    for n, r in enumerate(cs.iter_rows()):
+        if c0:
+            r = lead + r
         if "" in r:
-            j = 0
-            try:
-                while True:
-                    j = r.index("", j)
-                    r[j] = None
-            except ValueError:
-                pass
+            _blank_to_none(r)
+        if hot is None:
+            for j, v in enumerate(r):
+                if v.__class__ is str:
+                    c = cache.get(v)
+                    if c is None:
+                        cache[v] = v
+                    else:
+                        r[j] = c
+                        hits[j] = hits.get(j, 0) + 1
+            if n == _SAMPLE_ROWS:
+                hot = [j for j, h in hits.items() if h > _SAMPLE_ROWS // 4]
+        else:
+            width = len(r)
+            for j in hot:
+                if j < width:
+                    v = r[j]
+                    if v.__class__ is str:
+                        c = cache.get(v)
+                        if c is None:
+                            if len(cache) < _MAX_INTERNED:
+                                cache[v] = v
+                        else:
+                            r[j] = c
+        rows.append(r)
+    end = cs.end
+    if r0 and end is not None and len(rows) == end[0] - r0 + 1:
+        rows[:0] = [[] for _ in range(r0)]
     return rows
+
+
+_SAMPLE_ROWS = 400
+_MAX_INTERNED = 100_000
+
+
+def _blank_to_none(r: list[Any]) -> None:
+    j = 0
+    try:
+        while True:
+            j = r.index("", j)
+            r[j] = None
+    except ValueError:
+        pass
 
 
 def _pad(rows: list[list[Any]], nrows: int, ncols: int) -> None:
