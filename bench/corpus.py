@@ -17,8 +17,11 @@ import random
 import sys
 from pathlib import Path
 
+from service.forms.xlsx_writer import Cell, SheetSpec, Style as CellStyle, write_xlsx
+
 from .gen_forms import Style, Truth, generate
-from .xlsx_writer import Cell, SheetSpec, write_xlsx
+
+_BOLD = CellStyle(bold=True)
 
 # (name stem, form, Style overrides) for the files every corpus holds.
 SPECIALS = [
@@ -40,15 +43,15 @@ EXT = {"xlsx": ".xlsx", "xls": ".xls", "csv": ".csv"}
 
 def budget_workbook(path: Path) -> None:
     """A spreadsheet units also e-mail by mistake: no list of people at all."""
-    rows = [[Cell("SỞ TÀI CHÍNH TỈNH AN GIANG", bold=True)], [],
-            [Cell("DỰ TOÁN KINH PHÍ PHÒNG, CHỐNG DỊCH COVID-19 NĂM 2021", bold=True)], [],
-            [Cell(h, bold=True) for h in ("STT", "Nội dung", "Đơn vị tính", "Số lượng", "Đơn giá (đồng)", "Thành tiền (đồng)")]]
+    rows = [[Cell("SỞ TÀI CHÍNH TỈNH AN GIANG", _BOLD)], [],
+            [Cell("DỰ TOÁN KINH PHÍ PHÒNG, CHỐNG DỊCH COVID-19 NĂM 2021", _BOLD)], [],
+            [Cell(h, _BOLD) for h in ("STT", "Nội dung", "Đơn vị tính", "Số lượng", "Đơn giá (đồng)", "Thành tiền (đồng)")]]
     items = [("Khẩu trang y tế", "hộp", 5000, 45000), ("Nước rửa tay sát khuẩn", "chai", 2000, 60000),
              ("Bơm kim tiêm 0,5 ml", "cái", 150000, 800), ("Tủ lạnh bảo quản vắc xin", "cái", 12, 25000000),
              ("Phụ cấp chống dịch", "người/ngày", 3000, 150000), ("In ấn biểu mẫu", "bộ", 10000, 2000)]
     for k, (name, unit, qty, price) in enumerate(items, 1):
         rows.append([k, name, unit, qty, price, qty * price])
-    rows.append([None, Cell("Tổng cộng", bold=True), None, None, None, sum(q * p for _, _, q, p in items)])
+    rows.append([None, Cell("Tổng cộng", _BOLD), None, None, None, sum(q * p for _, _, q, p in items)])
     write_xlsx(str(path), [SheetSpec("Dự toán", rows, [(2, 0, 2, 5)], {1: 34, 4: 16, 5: 18})])
 
 

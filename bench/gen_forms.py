@@ -35,9 +35,15 @@ from service.defaults import config_dir
 from service.directory import Directory, load_default
 from service.textnorm import fold, tidy
 
-from .xlsx_writer import Cell, SheetSpec, write_xlsx
+from service.forms.xlsx_writer import Cell, SheetSpec, Style as CellStyle, write_xlsx
 
 # ---------------------------------------------------------------------------- style
+
+
+@lru_cache(maxsize=None)
+def _cell_style(font: str | None, bold: bool) -> CellStyle:
+    """One shared cell style per (font name, bold): the writer looks styles up by identity."""
+    return CellStyle(font=font, bold=bold)
 
 
 @dataclass
@@ -791,7 +797,7 @@ class _Legacy:
         """→ (cell, converted?)."""
         text = unicodedata.normalize("NFC", text)
         if text.isascii():
-            return Cell(text, self.FONTS["tcvn3" if self.kind == "tcvn3" else "vni"], bold), False
+            return Cell(text, _cell_style(self.FONTS["tcvn3" if self.kind == "tcvn3" else "vni"], bold)), False
         kinds = [self.kind]
         if self.kind == "tcvn3" and text.upper() == text:
             kinds = ["tcvn3h"]
@@ -801,8 +807,8 @@ class _Legacy:
             # e.g. "Ánh" has no .VnTime code) and decoding gives the text back.
             if enc != text and all(ord(ch) < 256 for ch in enc) and not any(
                     ch in self._unicode_only for ch in enc) and self.decode(enc, k) == text:
-                return Cell(enc, self.FONTS[k], bold), True
-        return Cell(text, "Times New Roman", bold), False
+                return Cell(enc, _cell_style(self.FONTS[k], bold)), True
+        return Cell(text, _cell_style("Times New Roman", bold)), False
 
 
 # ---------------------------------------------------------------------------- layout
@@ -907,7 +913,7 @@ def generate(path: str | Path, form: str = "mau1", rows: int = 100, seed: int = 
             s = unicodedata.normalize("NFD", s)
         if legacy:
             return legacy.cell(s, bold)[0]
-        return Cell(s, None, True) if bold and style.fmt != "csv" else s
+        return Cell(s, _cell_style(None, True)) if bold and style.fmt != "csv" else s
 
     extras: list[tuple[int, str, Any]] = []
     if style.extra_columns:
@@ -975,7 +981,7 @@ def generate(path: str | Path, form: str = "mau1", rows: int = 100, seed: int = 
 
     # ---- data
     truth = Truth(file=str(path), form=form, rows=rows, style=style.as_dict(), header_rows=header_rows)
-    from .xlsx_writer import col_letter
+    from service.forms.xlsx_writer import column_letter as col_letter
     truth.columns = {x: col_letter(c) for c, (kind, x) in enumerate(layout) if kind == "field"}
     excel_row = {}
     blank_p = 0.01 if style.blank_rows else 0.0
@@ -1108,7 +1114,8 @@ def _write_xls(path: str, sheets: list[SheetSpec]) -> None:
                     continue
                 font, bold = None, False
                 if isinstance(v, Cell):
-                    font, bold, v = v.font, v.bold, v.value
+                    st = v.style or CellStyle()
+                    font, bold, v = st.font, st.bold, v.value
                 is_date = isinstance(v, date)
                 style = xf(font, bold, is_date)
                 if (ri, ci) in merged_at:

@@ -5,19 +5,18 @@ templates and the exported lists read the same. Every header is a synonym in
 config/fields.toml, so an exported file is itself a valid form for the engine (round trip).
 IDs, phones and insurance numbers are written as text (number format "@") so that Excel
 never turns them into numbers again; dates are real dates shown dd/mm/yyyy, a bare birth
-year stays the whole number.
+year stays the whole number. Written with ``xlsx_writer`` (raw SpreadsheetML): ~2-3 ms for a
+small list where openpyxl needed ~25 ms, ~4 s for 100k rows where it needed ~1 min.
 """
 from __future__ import annotations
 
+import io
+import os
 from datetime import date, datetime
-from typing import Any, Iterable
-
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.worksheet.cell_range import MultiCellRange
+from typing import IO, Any, Callable, Iterable, Iterator, Sequence
 
 from .model import Record, Report, column_letter
+from .xlsx_writer import Cell, SheetSpec, Style, write_xlsx
 
 # (field key, header) in order. Dose fields carry their group ("Mũi 1"/"Mũi 2") separately.
 _PERSON = [
@@ -112,71 +111,64 @@ def header_merges(form: str, first_row: int) -> list[str]:
 
 # ---------------------------------------------------------------------------- styles
 
-_THIN = Side(style="thin", color="FF000000")
-_BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-_HEAD_FONT = Font(name=FONT_NAME, size=11, bold=True)
-_HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
-_HEAD_ALIGN = Alignment(horizontal="center", vertical="center", wrap_text=True)
-_TITLE_FONT = Font(name=FONT_NAME, size=14, bold=True)
-_SUB_FONT = Font(name=FONT_NAME, size=12, bold=True)
-_TEXT_FONT = Font(name=FONT_NAME, size=11)
-_CENTER = Alignment(horizontal="center", vertical="center", wrap_text=False)
-
-
-def _title_cell(ws, value: str, font: Font):
-    c = WriteOnlyCell(ws, value)
-    c.font = font
-    c.alignment = _CENTER
-    return c
-
-
-def _head_cell(ws, value):
-    c = WriteOnlyCell(ws, value)
-    c.font = _HEAD_FONT
-    c.fill = _HEAD_FILL
-    c.border = _BOX
-    c.alignment = _HEAD_ALIGN
-    return c
+SHEET_NAME = "Danh sách"
+_TITLE = Style(font=FONT_NAME, size=14, bold=True, align="center", valign="center")
+_SUBTITLE = Style(font=FONT_NAME, size=12, bold=True, align="center", valign="center")
+_COUNT = Style(font=FONT_NAME, size=11, italic=True, align="center", valign="center")
+_HEAD = Style(font=FONT_NAME, size=11, bold=True, fill="DDEBF7", border=True, align="center", valign="center",
+              wrap=True)
+_TEXT = Style(number_format="@")
+_DATE = Style(number_format=DATE_FORMAT)
+_PLAIN = (str, int, float, bool, date, datetime)
 
 
 # ---------------------------------------------------------------------------- values
 
 
-def _text(v: Any) -> str | None:
-    if v is None or v == "":
-        return None
+def _text(v: Any) -> str:
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     return str(v)
 
 
-def _cell(ws, field: str, v: Any):
-    """A data cell: text for IDs/phones, real dates for dates, the plain value otherwise."""
-    if v is None or v == "":
-        return None
-    if field in TEXT_FIELDS:
-        c = WriteOnlyCell(ws, _text(v))
-        c.number_format = "@"
-        return c
-    if field in DATE_FIELDS:
-        if isinstance(v, (date, datetime)):
-            c = WriteOnlyCell(ws, v if isinstance(v, datetime) else datetime(v.year, v.month, v.day))
-            c.number_format = DATE_FORMAT
-            return c
-        if isinstance(v, (int, float)) or (isinstance(v, str) and v.isdigit() and len(v) == 4):
-            return int(v)  # a bare birth year
-        return str(v)
-    if field == "priority_group" and isinstance(v, str) and v.isdigit():
+def _as_text(v: Any) -> Cell:
+    """IDs, phones, BHYT, lots: a text cell formatted "@" (Excel keeps leading zeros)."""
+    return Cell(_text(v), _TEXT)
+
+
+def _as_date(v: Any) -> Any:
+    """A real date shown dd/mm/yyyy; a bare birth year as the whole number; else the text."""
+    if isinstance(v, (date, datetime)):
+        return Cell(v, _DATE)
+    if isinstance(v, (int, float)) or (isinstance(v, str) and v.isdigit() and len(v) == 4):
         return int(v)
+    return str(v)
+
+
+def _as_priority(v: Any) -> Any:
+    return int(v) if isinstance(v, str) and v.isdigit() else _as_plain(v)
+
+
+def _as_plain(v: Any) -> Any:
     if isinstance(v, float) and v.is_integer():
         return int(v)
-    return v
+    return v if isinstance(v, _PLAIN) else str(v)
+
+
+def _converter(field: str) -> Callable[[Any], Any]:
+    if field in TEXT_FIELDS:
+        return _as_text
+    if field in DATE_FIELDS:
+        return _as_date
+    if field == "priority_group":
+        return _as_priority
+    return _as_plain
 
 
 # ---------------------------------------------------------------------------- public
 
 
-def export(report: Report, out_path: str, records: Iterable[Record] | None = None,
+def export(report: Report, out_path: str | os.PathLike[str] | IO[bytes], records: Iterable[Record] | None = None,
            title: str | None = None) -> None:
     """Write the valid, repaired rows (or the ``records`` given) in the canonical layout."""
     form = report.form if report.form in CANONICAL_COLUMNS else "mau1"
@@ -184,37 +176,68 @@ def export(report: Report, out_path: str, records: Iterable[Record] | None = Non
     write_rows(form, out_path, recs, title=title, source=report.path)
 
 
-def write_rows(form: str, out_path: str, records: list[Record], title: str | None = None,
-               source: str | None = None) -> None:
+def export_bytes(report: Report, records: Iterable[Record] | None = None, title: str | None = None) -> bytes:
+    """``export`` into memory: the .xlsx file's bytes (no temporary file)."""
+    buf = io.BytesIO()
+    export(report, buf, records=records, title=title)
+    return buf.getvalue()
+
+
+def write_rows(form: str, out: str | os.PathLike[str] | IO[bytes], records: Sequence[Record],
+               title: str | None = None, source: str | None = None) -> None:
+    """Write ``records`` as a canonical ``form`` list to a path or a binary file object.
+
+    Layout: the form title (and ``title``, the unit) and "Số người: N" merged across the
+    columns, a blank row, the header (``header_rows``; Mẫu 2's "Mũi 1"/"Mũi 2" merged over
+    their parts), then one row per record with STT and the row in the source file. Panes are
+    frozen under the header and right of the name. ``source`` is accepted for callers' sake.
+    """
     cols = CANONICAL_COLUMNS[form]
     ncol = len(cols)
     last = column_letter(ncol - 1)
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("Danh sách")
-    for j, (f, _) in enumerate(cols):
-        ws.column_dimensions[column_letter(j)].width = COLUMN_WIDTHS.get(f, 14)
     heads = header_rows(form)
-    rows_before = 4 if title else 3
+    rows_before = 4 if title else 3  # title, unit?, count, blank
     first_head = rows_before + 1
-    ws.freeze_panes = f"C{first_head + len(heads)}"
-    ws.append([_title_cell(ws, FORM_TITLES[form], _TITLE_FONT)])
+    merges: list[tuple[int, int, int, int] | str] = [f"A{r}:{last}{r}" for r in range(1, rows_before)]
+    merges += header_merges(form, first_head)
+    sheet = SheetSpec(
+        name=SHEET_NAME,
+        rows=_sheet_rows(form, records, title, heads),
+        merged=merges,
+        widths={j: COLUMN_WIDTHS.get(f, 14) for j, (f, _) in enumerate(cols)},
+        freeze=(first_head + len(heads) - 1, 2),
+        size=(rows_before + len(heads) + len(records), ncol),
+    )
+    write_xlsx(out, [sheet], default_font=FONT_NAME, default_size=11)
+
+
+def _sheet_rows(form: str, records: Sequence[Record], title: str | None,
+                heads: list[list[str | None]]) -> Iterator[list[Any]]:
+    yield [Cell(FORM_TITLES[form], _TITLE)]
     if title:
-        ws.append([_title_cell(ws, title, _SUB_FONT)])
-    ws.append([_title_cell(ws, f"Số người: {len(records)}", Font(name=FONT_NAME, size=11, italic=True))])
-    ws.append([])
+        yield [Cell(title, _SUBTITLE)]
+    yield [Cell(f"Số người: {len(records)}", _COUNT)]
+    yield []
     for h in heads:
-        ws.append([_head_cell(ws, v) for v in h])
-    merges = [f"A{r}:{last}{r}" for r in range(1, rows_before)] + header_merges(form, first_head)
-    ws.merged_cells = MultiCellRange(merges)
+        yield [Cell(v, _HEAD) for v in h]
+    keys = [f for f, _ in CANONICAL_COLUMNS[form]]
+    stt, src = keys.index("stt"), keys.index("source_row")
+    convs = [(j, _converter(f), f in TEXT_FIELDS) for j, f in enumerate(keys) if j not in (stt, src)]
     for n, rec in enumerate(records, 1):
-        v = rec.values
-        row = []
-        for f, _ in cols:
-            if f == "stt":
-                row.append(n)
-            elif f == "source_row":
-                row.append(rec.row)
+        get = rec.values.get
+        row = [get(f) for f in keys]
+        row[stt], row[src] = n, rec.row
+        for j, conv, text in convs:
+            v = row[j]
+            if v is None:
+                continue
+            if type(v) is str:  # the common case, kept cheap
+                if not v:
+                    row[j] = None
+                elif text:
+                    row[j] = Cell(v, _TEXT)
+                elif conv is not _as_plain:
+                    row[j] = conv(v)
             else:
-                row.append(_cell(ws, f, v.get(f)))
-        ws.append(row)
-    wb.save(out_path)
+                row[j] = conv(v)
+        yield row

@@ -22,8 +22,8 @@ def _via_temp(write, suffix: str = ".xlsx") -> bytes:
 
 
 def export_bytes(report: Report, records: list[Record], title: str) -> bytes:
-    from ...forms.export import export
-    return _via_temp(lambda p: export(report, p, records=records, title=title))
+    from ...forms.export import export_bytes as export_to_bytes
+    return export_to_bytes(report, records=records, title=title)
 
 
 def annotated_bytes(report: Report, src: bytes, name: str) -> bytes:
