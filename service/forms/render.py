@@ -5,6 +5,23 @@ from collections import Counter
 
 from .model import Report
 
+FIX_LABELS = {
+    "id-separators": "bỏ dấu cách, dấu chấm trong số CMND/CCCD",
+    "id-leading-zero": "thêm số 0 đầu bị Excel làm mất ở số CMND/CCCD",
+    "id-from-number": "đổi số CMND/CCCD dạng số sang dạng chữ",
+    "phone-separators": "bỏ dấu cách, dấu chấm trong số điện thoại",
+    "phone-country-code": "đổi +84/84 thành 0 ở số điện thoại",
+    "phone-leading-zero": "thêm số 0 đầu bị mất ở số điện thoại",
+    "phone-2018-conversion": "đổi số điện thoại 11 số sang 10 số (chuyển đổi năm 2018)",
+    "phone-from-number": "đổi số điện thoại dạng số sang dạng chữ",
+    "insurance-leading-zero": "thêm số 0 đầu ở số BHYT",
+    "insurance-from-number": "đổi số BHYT dạng số sang dạng chữ",
+    "date-two-digit-year": "ghi đủ năm có 2 chữ số",
+    "legacy-tcvn3": "chuyển chữ TCVN3 (.VnTime) sang Unicode",
+    "legacy-tcvn3h": "chuyển chữ TCVN3 in hoa (.VnTimeH) sang Unicode",
+    "legacy-vni": "chuyển chữ VNI sang Unicode",
+}
+
 FORM_TITLES = {"mau1": "Mẫu 1 (đăng ký tiêm mũi 1)", "mau2": "Mẫu 2 (đã tiêm mũi 1, bổ sung thông tin/mũi 2)"}
 
 
@@ -35,5 +52,7 @@ def render_text(report: Report, limit: int = 200) -> str:
     if report.fixes:
         counts = Counter(f.code for f in report.fixes)
         lines.append("")
-        lines.append("ĐÃ TỰ SỬA: " + ", ".join(f"{code}: {n}" for code, n in counts.most_common()))
+        lines.append("ĐÃ TỰ SỬA:")
+        for code, n in counts.most_common():
+            lines.append(f"  {n:>6} ô: {FIX_LABELS.get(code, code)}")
     return "\n".join(lines)
