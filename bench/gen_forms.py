@@ -183,7 +183,7 @@ LOT_PATTERNS = {
     "Hayat-Vax": ["HY{5}"], "Sputnik V": ["II-{6}"], "Abdala": ["AB{4}"], "Janssen": ["XD{5}"],
 }
 UNKNOWN_VACCINES = ["Covaxin", "Nanocovax", "Corbevax", "ZF2001", "Novavax"]
-UNKNOWN_FACILITIES = ["Phòng khám Đa khoa Hạnh Phúc", "Bệnh viện Chợ Rẫy", "Trạm Y tế xã Tân Lập",
+UNKNOWN_FACILITIES = ["Phòng khám Đa khoa Hạnh Phúc", "Bệnh viện Chợ Rẫy", "Trạm Y tế xã Mỹ Xương",
                       "Bệnh viện Nhi Đồng 1", "TTYT huyện Cao Lãnh", "Điểm tiêm lưu động số 7"]
 UNKNOWN_DISTRICTS = ["Huyện Cao Lãnh", "Huyện Lai Vung", "Quận Thốt Nốt", "Huyện Hòn Đất",
                      "Huyện ABC", "Thành phố Sa Đéc"]

@@ -37,6 +37,10 @@ _FACILITY_ABBR = [
 _FACILITY_ABBR = [(re.compile(p), r) for p, r in _FACILITY_ABBR]
 
 
+# Ward kinds as folded words, and how senders abbreviate them.
+_WARD_KINDS = (("thi tran", ("thi tran", "tt")), ("phuong", ("phuong", "p")), ("xa", ("xa", "x")))
+
+
 def place_base(text: str) -> str:
     """Folded place name without its kind word: 'TP. Long Xuyên' → 'long xuyen'."""
     f = fold(text)
@@ -261,6 +265,13 @@ class Directory:
         hits = self.find_facilities(text)
         if len(hits) > 1 and district is not None:
             hits = [f for f in hits if f.district_code == district.code] or hits
+        if len(hits) > 1:
+            # "TYT xã An Phú" vs "TYT thị trấn An Phú": the kind word the sender wrote decides
+            words = f" {fold(text)} "
+            for kind, marks in _WARD_KINDS:
+                if any(f" {m} " in words for m in marks):
+                    hits = [f for f in hits if f" {kind} " in f" {fold(f.name)} "] or hits
+                    break
         return hits[0] if len(hits) == 1 else None
 
     # ------------------------------------------------------------------ senders

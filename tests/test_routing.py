@@ -87,3 +87,10 @@ def test_senders_are_known_by_exact_address_or_by_domain():
     assert D.unit_for_sender("Ai.Do@SYT.angiang.example").name == "Sở Y tế"
     assert D.unit_for_sender("ubnd.mybinh.longxuyen@angiang.example").name == "UBND Phường Mỹ Bình"
     assert D.unit_for_sender("nguoi.la@gmail.example") is None
+
+
+def test_a_facility_name_shared_by_two_communes_is_settled_by_the_kind_word_or_the_district():
+    assert D.find_facility("Trạm Y tế xã An Phú").district_code == 890        # Tịnh Biên
+    assert D.find_facility("TYT thị trấn An Phú").district_code == 886        # An Phú
+    assert D.find_facility("Trạm y tế An Phú") is None                        # ambiguous alone
+    assert D.find_facility("Trạm y tế An Phú", D.find_district("Tịnh Biên")).district_code == 890
