@@ -116,7 +116,7 @@ class Sender:
                 return False
             return True
         except Exception as exc:  # a bug or an unexpected library error: keep the message
-            log.exception("unexpected error sending %s", entry.name)
+            log.error("unexpected error sending %s: %s", entry.name, type(exc).__name__)
             self._defer(entry, f"Lỗi không lường trước khi gửi ({type(exc).__name__}).", result)
             result.stopped = type(exc).__name__
             return False
