@@ -394,6 +394,23 @@ def test_a_truncated_workbook_that_stays_so_is_answered_as_a_broken_file(tmp_pat
     assert not [m for m in sent(tmp_path) if m["kind"] == "forward"]
 
 
+def test_a_file_over_the_size_limit_is_answered_beside_it_not_left_unseen(tmp_path):
+    cfg = write_config(tmp_path)
+    with open(cfg, "a", encoding="utf-8") as fh:
+        fh.write("[limits]\nmax_file_mb = 0.01\n")  # 10 kB
+    unit = tmp_path / "share" / MYBINH.folder
+    data = mau1(list(range(1, 400)))
+    assert len(data) > 10_000
+    (unit / "Lớn.xlsx").write_bytes(data)
+    assert run_once(cfg)["processed"] == 1
+    day = day_dirs(unit, "Cần sửa")[0].name
+    assert (unit / "Cần sửa" / day / "Lớn.xlsx").read_bytes() == data
+    text = (unit / "Cần sửa" / day / "Lớn - kết quả.txt").read_text("utf-8")
+    assert "tệp quá lớn" in text
+    assert not [m for m in sent(tmp_path) if m["kind"] == "forward"]
+    assert run_once(cfg)["processed"] == 0
+
+
 def test_permission_denied_is_logged_without_the_name_and_retried(tmp_path):
     """Run as root without the DAC-override capabilities, so a 000 file cannot be read."""
     import subprocess

@@ -195,10 +195,16 @@ class FolderIntake:
         if rel is None:
             return "gone"
         status, data = self._read(path, sig)
-        if data is None:
+        if status == "large":
+            # Too large to take in: still answered (and moved) so it does not sit there unseen.
+            data, too_large = b"", sig.size
+        elif data is None:
             return status
+        else:
+            too_large = None
         unit = self._unit_key(rel)
-        base, key = self._identity(rel, unit, sig.mtime_ns, data)
+        base, key = self._identity(rel, unit, sig.mtime_ns,
+                                   data if too_large is None else f"too-large:{too_large}".encode())
         if self._is_known(key):
             self._known[str(path)] = sig
             return "known"
@@ -209,6 +215,8 @@ class FolderIntake:
                 "size": sig.size, "mtime_ns": sig.mtime_ns, "key": key, "base": base}
         if raw is not None:
             meta["path_hex"] = raw
+        if too_large is not None:
+            meta["too_large"] = too_large
         self.inq.put(data, key=self._queue_key(key), meta=meta)
         self._known[str(path)] = sig
         log.info("shared folder: took a file from %r%s", shown.split("/")[0] if unit else "(không rõ đơn vị)",
@@ -329,9 +337,12 @@ class FolderIntake:
         if not key:  # an entry from an older version: recompute
             key = self._identity(rel, meta.get("unit"), int(meta.get("mtime_ns", 0)), data)[1]
         taken = float(meta.get("taken_at") or time.time())
+        name = nfc(Path(rel).name) or "tep.xlsx"
+        if meta.get("too_large"):
+            return Item(key=key, source="folder", received_at=datetime.fromtimestamp(taken, VN),
+                        skipped=[(name, "too-large")], unit_key=meta.get("unit"), folder_file=rel)
         return Item(key=key, source="folder", received_at=datetime.fromtimestamp(taken, VN),
-                    files=[FileIn(nfc(Path(rel).name) or "tep.xlsx", data)],
-                    unit_key=meta.get("unit"), folder_file=rel)
+                    files=[FileIn(name, data)], unit_key=meta.get("unit"), folder_file=rel)
 
     # ------------------------------------------------------------------ finishing
     def _src(self, meta: dict) -> Path:

@@ -65,10 +65,21 @@ def _common(w: Work, ctx: Context) -> dict:
                 subject=w.item.subject)
 
 
+def _folder_unit_address(w: Work) -> str:
+    """A dropped file's unit, when it has an exact address, gets the same answer by e-mail."""
+    return next((e for e in (w.unit.emails if w.unit else ()) if not e.startswith("@")), "")
+
+
 def send_notice(w: Work, ctx: Context, kind: str, *, cap: str = "replies_per_sender_per_day",
                 templates: bool = False) -> None:
-    if w.item.source != "mail":
-        return
+    if w.item.source == "folder":
+        # the notice lands beside the file; mailed too when the unit has an address
+        text = ctx.renderer.text(f"{kind}.txt.j2", skipped=w.item.skipped, **_common(w, ctx))
+        w.plan.results.append(("receipt", text.encode("utf-8")))
+        address = _folder_unit_address(w)
+        if not address:
+            return
+        w.item.sender, w.item.sender_name = address, w.unit.name
     rendered = ctx.renderer.render(kind, skipped=w.item.skipped, **_common(w, ctx))
     atts = []
     if templates:
@@ -99,7 +110,7 @@ def handle(w: Work, ctx: Context) -> None:
         for c in w.checked:
             if c.annotated:
                 w.plan.results.append(("annotated", c.annotated))
-        address = next((e for e in (w.unit.emails if w.unit else ()) if not e.startswith("@")), "")
+        address = _folder_unit_address(w)
         if not address:
             return
         w.item.sender = address
