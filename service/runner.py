@@ -23,7 +23,6 @@ from datetime import datetime
 from email.parser import BytesParser
 from email.policy import compat32
 from email.utils import parsedate_to_datetime
-from pathlib import Path
 
 from .config import Settings
 from .intake import open_source

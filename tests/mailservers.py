@@ -1,9 +1,8 @@
 """Real mail servers for tests: a private Dovecot (IMAP + LMTP) and an aiosmtpd SMTP server.
 
-Use the fixtures by importing them into a test module (or list this module in a conftest's
-`pytest_plugins`):
+The fixtures are registered for every test module by tests/conftest.py:
 
-    from tests.mailservers import dovecot, fresh_dovecot, smtp_server, make_smtp_server, tls_cert  # noqa: F401
+    pytest_plugins = ["tests.mailservers"]
 
 `dovecot` (session) and `fresh_dovecot` (per test, for tests that stop/restart the server) are
 `Dovecot` objects:

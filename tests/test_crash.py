@@ -9,7 +9,6 @@ from email import message_from_bytes
 from email.policy import default as default_policy
 
 from tests.factory import People, mau1_xlsx, submission
-from tests.mailservers import dovecot, make_smtp_server, tls_cert  # noqa: F401  (fixtures)
 from tests.test_e2e_mail import Daemon, write_config
 
 N = 200
@@ -31,7 +30,7 @@ def inputs() -> list[tuple[str, bytes]]:
     return out
 
 
-def test_kill_9_at_random_points_loses_nothing_and_sends_nothing_twice(tmp_path, dovecot, make_smtp_server):  # noqa: F811
+def test_kill_9_at_random_points_loses_nothing_and_sends_nothing_twice(tmp_path, dovecot, make_smtp_server):
     dovecot.add_user("intake")
     dovecot.create_folder("intake", "CRASH")
     smtp = make_smtp_server()

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from tests.factory import mau1_xlsx, provincial_people, submission
-from tests.mailservers import dovecot, make_smtp_server, tls_cert  # noqa: F401  (fixtures)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -70,7 +69,7 @@ def kinds(messages) -> list[str]:
 
 
 @pytest.fixture
-def users(dovecot):  # noqa: F811
+def users(dovecot):
     for u in ("intake", "cdc", "stttt", "vanthu"):
         dovecot.add_user(u)
     for folder in ("INBOX", "Đã xử lý"):
@@ -82,7 +81,7 @@ def users(dovecot):  # noqa: F811
     return dovecot
 
 
-def test_append_to_forward_and_receipt_then_sigterm_exits_cleanly(tmp_path, users, make_smtp_server):  # noqa: F811
+def test_append_to_forward_and_receipt_then_sigterm_exits_cleanly(tmp_path, users, make_smtp_server):
     smtp = make_smtp_server(deliver_to=users)
     cfg = write_config(tmp_path, users.url("intake", folder="E2E1"), smtp.url())
     users.create_folder("intake", "E2E1")
@@ -107,7 +106,7 @@ def test_append_to_forward_and_receipt_then_sigterm_exits_cleanly(tmp_path, user
     assert "Traceback" not in daemon.log_text()
 
 
-def test_imap_restart_and_smtp_outage_lose_nothing(tmp_path, users, make_smtp_server):  # noqa: F811
+def test_imap_restart_and_smtp_outage_lose_nothing(tmp_path, users, make_smtp_server):
     smtp = make_smtp_server()
     users.create_folder("intake", "E2E2")
     cfg = write_config(tmp_path, users.url("intake", folder="E2E2"), smtp.url())

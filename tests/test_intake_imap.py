@@ -9,7 +9,6 @@ import pytest
 from service.intake import open_source
 from service.intake.imap import ImapSource
 from service.intake.source import Source
-from tests.mailservers import dovecot, fresh_dovecot, tls_cert, tls_dovecot  # noqa: F401
 
 DONE = "Đã xử lý"
 _counter = iter(range(1, 10_000))

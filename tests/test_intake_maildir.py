@@ -9,7 +9,6 @@ from email.policy import SMTP
 from service.intake import open_source
 from service.intake.maildir import MaildirSource, maildirpp_folder_name
 from service.intake.source import Source
-from tests.mailservers import dovecot  # noqa: F401
 
 DONE_DIR = ".&ARAA4w- x&Hu0- l&AP0-"
 

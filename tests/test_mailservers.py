@@ -6,7 +6,6 @@ from email.policy import SMTP
 
 import pytest
 
-from tests.mailservers import dovecot, fresh_dovecot, make_smtp_server, smtp_server, tls_cert  # noqa: F401
 
 
 def _message(to: str, subject: str = "Thử nghiệm") -> EmailMessage:

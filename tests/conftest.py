@@ -1,0 +1,2 @@
+"""Shared fixtures: the real mail servers (a private Dovecot, aiosmtpd) live in mailservers.py."""
+pytest_plugins = ["tests.mailservers"]
