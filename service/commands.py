@@ -63,20 +63,47 @@ def run(args) -> int:
         svc.close()
 
 
+def _when(ts) -> str:
+    if not ts:
+        return "chưa có"
+    from datetime import datetime
+    from .pipeline.context import VN
+    return datetime.fromtimestamp(float(ts), VN).strftime("%H:%M:%S %d/%m/%Y")
+
+
 def status(args) -> int:
     with _service(args) as svc:
+        out = svc.sender.status().__dict__ if svc.sender else None
         st = {
             "incoming_queue": svc.inq.counts(),
-            "outbox": svc.sender.status().__dict__ if svc.sender else svc.outbox.queue.counts(),
+            "outbox": out if out is not None else svc.outbox.queue.counts(),
             "held_open": len(svc.store.list_held()),
             "mailbox": svc.store.get_value("mailbox"),
             "last_digest": svc.store.get_value("last_digest"),
         }
         if args.json:
             print(json.dumps(st, ensure_ascii=False, indent=2, default=str))
+            return 0
+        q = st["incoming_queue"]
+        print(f"Hàng đợi nhận: {q.get('new', 0)} chờ xử lý, {q.get('claimed', 0)} đang xử lý, "
+              f"{q.get('bad', 0)} lỗi (xem thư mục crash trong thư mục trạng thái)")
+        if out is not None:
+            print(f"Hàng đợi gửi: {out['pending']} chờ gửi ({out['deferred']} đang hẹn gửi lại), "
+                  f"{out['parked']} bị giữ (vaxmail retry); gửi gần nhất: {_when(out['last_sent_at'])}")
+            if out["last_error"]:
+                print(f"  Lỗi gửi gần nhất ({_when(out['last_error_at'])}): {out['last_error']}")
         else:
-            for k, v in st.items():
-                print(f"{k}: {v}")
+            print("Hàng đợi gửi: chưa cấu hình [smtp] url")
+        print(f"Mục đang giữ cho cán bộ: {st['held_open']} (vaxmail held)")
+        mb = st["mailbox"] or {}
+        if mb:
+            print(f"Hộp thư nhận: {'đang kết nối' if mb.get('connected') else 'mất kết nối'}; "
+                  f"liên lạc gần nhất: {_when(mb.get('last_round_trip'))}"
+                  + (f"; lỗi: {mb['last_error']}" if mb.get("last_error") else ""))
+        else:
+            print("Hộp thư nhận: chưa liên lạc lần nào")
+        dg = st["last_digest"] or {}
+        print(f"Bản tin sáng gần nhất: {('ngày ' + dg['day']) if dg.get('day') else 'chưa gửi'}")
         return 0
 
 
