@@ -196,3 +196,25 @@ def test_unicode_text_is_never_converted_as_legacy(tmp_path, value):
     r = check_file(path, today=TODAY)
     assert r.records[0].values["full_name"].lower() == "nguyễn văn an"
     assert not [f for f in r.fixes if f.code.startswith("legacy")]
+
+
+def test_the_old_layout_with_birth_year_under_nam_or_nu_gives_birth_date_and_sex(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["STT", "Họ và tên", "Năm sinh", None, "Số CMND/CCCD", "Số điện thoại", "Huyện", "Xã",
+               "Nhóm ưu tiên"])
+    ws.append([None, None, "Nam", "Nữ"])
+    for c in ("A", "B", "E", "F", "G", "H", "I"):
+        ws.merge_cells(f"{c}1:{c}2")
+    ws.merge_cells("C1:D1")
+    ws.append([1, "Nguyễn Văn An", "05/09/1980", None, "089080123456", "0912345678", "Long Xuyên", "Mỹ Bình", 4])
+    ws.append([2, "Trần Thị Bé", None, "12/01/1990", "089190123457", "0987654321", "Long Xuyên", "Mỹ Long", 4])
+    ws.append([3, "Lê Thị Cúc", None, "12/01/1990", "089090123458", "0987654322", "Long Xuyên", "Mỹ Long", 4])
+    r = check_file(save(wb, tmp_path), today=TODAY)
+    assert (r.form, r.rows) == ("mau1", 3)
+    assert [x.values["gender"] for x in r.records] == ["Nam", "Nữ", "Nữ"]
+    assert r.records[1].values["dob"] == date(1990, 1, 12)
+    # row 5: a CCCD whose sex digit says male, under "Nữ": the error points at the "Nữ" cell
+    (e,) = [e for e in r.errors if e.row == 5]
+    assert e.code == "id-gender-mismatch"
+    assert not [x for x in r.errors if x.code == "column-missing"]

@@ -14,8 +14,8 @@ from ..directory import Directory, load_default
 from . import legacy
 from .checks import CheckContext, check_rows
 from .fields import FieldCatalog, load_catalog
-from .layout import find_layout, is_signature_row
-from .model import Fix, Issue, Layout, Report, Sheet, Unreadable, Workbook, column_letter
+from .layout import DOB_FEMALE, find_layout, is_signature_row
+from .model import Column, Fix, Issue, Layout, Report, Sheet, Unreadable, Workbook, column_letter
 from .read import read_workbook
 
 NOT_A_FORM = (
@@ -70,24 +70,35 @@ def check_file(
                 sheet=other.name, rows=len(other_rows), chosen=sheet.name), severity="warning"))
     form = FORM_NAMES[layout.form]
     header_row = layout.header_rows[0] + 1
-    missing = [k for k in catalog.required(layout.form) if k not in layout.columns]
+    columns = _birth_by_sex_columns(layout) if DOB_FEMALE in layout.columns else layout.columns
+    missing = [k for k in catalog.required(layout.form) if k not in columns]
     for key in missing:
         report.errors.append(Issue("column-missing", COLUMN_MISSING.format(
             label=catalog.label(key), form=form, row=header_row), row=header_row, field=key))
     if not rows:
         report.errors.append(Issue("empty-form", EMPTY_FORM.format(form=form), row=header_row))
         return report
+    female_rows: set[int] = set()
     ctx = CheckContext(directory=directory, form=layout.form, today=today,
-                       columns=layout.columns, report=report)
+                       columns=columns, report=report)
     release = wb.kind in ("xlsx", "xlsm") and len(found) == 1
-    check_rows(_decoded_rows(sheet, layout, rows, report, release=release), ctx)
+    decoded = _decoded_rows(sheet, layout, rows, report, release=release)
+    if DOB_FEMALE in layout.columns:
+        decoded = _sex_from_birth_column(decoded, layout, report, female_rows)
+    check_rows(decoded, ctx)
+    if female_rows:  # point at the "Nữ" cell the sender filled, not the "Nam" one
+        fcol = layout.columns[DOB_FEMALE]
+        for issue in report.errors + report.warnings:
+            if issue.row in female_rows and issue.field == "dob":
+                issue.column, issue.header = fcol.letter, fcol.header
     if release:
         report.grid = None  # rows were released; the annotator reads the file itself
     formula_cells = {(e.row, e.field) for e in report.errors if e.code == "formula-no-value"}
     if formula_cells:  # one message per cell: the formula one says it all
         report.errors = [e for e in report.errors
                          if not (e.code == "required-missing" and (e.row, e.field) in formula_cells)]
-    bad_rows = {row for row, _ in formula_cells}
+    bad_rows = {row for row, _ in formula_cells} | {
+        e.row for e in report.errors if e.code == "dob-both-sexes"}
     for rec in report.records:
         if missing or rec.row in bad_rows:
             rec.ok = False
@@ -145,6 +156,41 @@ def _data_rows(sheet: Sheet, layout: Layout) -> Iterator[int]:
             if filled == 1 and all(v in (None, "") for v in pick_who(row)):
                 continue  # a lone note or a stray total under the data is not a person
         yield i
+
+
+BIRTH_BOTH_SEXES = (
+    "Cột \"{header}\" (dòng {row}): năm sinh được ghi ở cả cột Nam và cột Nữ. Vui lòng chỉ ghi "
+    "ở một cột, đúng giới tính của người được tiêm."
+)
+
+
+def _birth_by_sex_columns(layout: Layout) -> dict[str, Column]:
+    """Columns as the checks see them: dob under "Nam", and gender read from the same place."""
+    cols = {k: c for k, c in layout.columns.items() if k != DOB_FEMALE}
+    if "gender" not in cols:
+        male = layout.columns["dob"]
+        cols["gender"] = Column("gender", male.index, male.header)
+    return cols
+
+
+def _sex_from_birth_column(rows, layout: Layout, report: Report, female_rows: set[int]):
+    """"Năm sinh" over "Nam | Nữ": the filled column gives both the birth date and the sex."""
+    has_gender = "gender" in layout.columns and layout.columns["gender"].index != layout.columns["dob"].index
+    for row, out in rows:
+        female = out.pop(DOB_FEMALE, None)
+        male = out.get("dob")
+        if male is not None and female is not None:
+            col = layout.columns["dob"]
+            report.errors.append(Issue("dob-both-sexes", BIRTH_BOTH_SEXES.format(header=col.header, row=row),
+                                       row=row, column=col.letter, field="dob", header=col.header))
+        elif female is not None:
+            out["dob"] = female
+            female_rows.add(row)
+            if not has_gender:
+                out["gender"] = "Nữ"
+        elif male is not None and not has_gender:
+            out["gender"] = "Nam"
+        yield row, out
 
 
 def _header_decoder(sheet: Sheet):

@@ -14,6 +14,7 @@ from ..textnorm import fold, tidy
 from .fields import DOSE_PARTS, FieldCatalog
 from .model import Column, Layout, Sheet
 
+DOB_FEMALE = "dob_female"  # layout-only key: the "Nữ" column under "Năm sinh"
 SCAN_ROWS = 40  # the header must start within the first rows of a sheet
 MIN_FIELDS = 3  # a header names at least this many known fields
 
@@ -66,6 +67,18 @@ def _dose_of(key: str, cat: FieldCatalog) -> int | None:
     return _DOSE_WORDS[m.group(1)] if m else None
 
 
+_HINTS = (("date", ("ngay", "dd mm")), ("vaccine", ("vac xin", "vaccine", "vacxin")),
+          ("facility", ("noi tiem", "co so", "dia diem")), ("lot", ("so lo",)))
+
+
+def _part_from_hint(text: str) -> str | None:
+    hint = " ".join(fold(m) for m in _PAREN_RE.findall(text))
+    for part, words in _HINTS:
+        if any(w in hint for w in words):
+            return part
+    return None
+
+
 def classify(parts: list[str], cat: FieldCatalog) -> str | None:
     """Field key for a column whose header cells (top to bottom, raw text) are ``parts``."""
     keys = [_leaf_key(p) for p in parts if p and p.strip()]
@@ -81,6 +94,8 @@ def classify(parts: list[str], cat: FieldCatalog) -> str | None:
         stripped = _DOSE_IN_TEXT_RE.sub(" ", leaf).strip()
         stripped = re.sub(r"\s+", " ", stripped)
         part = _match(stripped, cat.part_synonyms) or _match(leaf, cat.part_synonyms)
+        if not part and not stripped:
+            part = _part_from_hint(parts[-1])  # "Mũi 1 (ngày/tháng/năm)": the hint names the part
         if part:
             return f"dose{dose}_{part}"
         return None
@@ -133,11 +148,25 @@ def _header_parts(sheet: Sheet, rows: tuple[int, ...], cat: FieldCatalog, decode
     return cols
 
 
+def _birth_by_sex(cols: list[list[str]], cat: FieldCatalog) -> dict[str, int]:
+    """The old layout "Năm sinh" over "Nam | Nữ": the birth date sits under the person's sex."""
+    found: dict[str, int] = {}
+    for i, parts in enumerate(cols):
+        if len(parts) >= 2 and fold(parts[-1]) in ("nam", "nu") and classify(parts[:-1], cat) == "dob":
+            found.setdefault(fold(parts[-1]), i)
+    return found if len(found) == 2 else {}
+
+
 def _map(cols: list[list[str]], cat: FieldCatalog) -> tuple[dict[str, Column], dict[int, str]]:
     mapped: dict[str, Column] = {}
     extra: dict[int, str] = {}
+    by_sex = _birth_by_sex(cols, cat)
+    if by_sex:
+        male, female = by_sex["nam"], by_sex["nu"]
+        mapped["dob"] = Column("dob", male, tidy(" / ".join(cols[male])))
+        mapped[DOB_FEMALE] = Column(DOB_FEMALE, female, tidy(" / ".join(cols[female])))
     for i, parts in enumerate(cols):
-        if not parts:
+        if not parts or i in by_sex.values():
             continue
         key = classify(parts, cat)
         header = tidy(" / ".join(parts))
