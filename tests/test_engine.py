@@ -218,3 +218,14 @@ def test_the_old_layout_with_birth_year_under_nam_or_nu_gives_birth_date_and_sex
     (e,) = [e for e in r.errors if e.row == 5]
     assert e.code == "id-gender-mismatch"
     assert not [x for x in r.errors if x.code == "column-missing"]
+
+
+def test_a_name_written_in_two_columns_is_joined(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["STT", "Họ và tên đệm", "Tên", "Ngày sinh", "Giới tính", "Số CMND/CCCD", "Số điện thoại",
+               "Huyện", "Xã", "Nhóm ưu tiên"])
+    ws.append([1, "Nguyễn Văn", "An", "05/09/1980", "Nam", "089080123456", "0912345678", "Long Xuyên",
+               "Mỹ Bình", 4])
+    r = check_file(save(wb, tmp_path), today=TODAY)
+    assert r.errors == [] and r.records[0].values["full_name"] == "Nguyễn Văn An"

@@ -14,7 +14,7 @@ from ..directory import Directory, load_default
 from . import legacy
 from .checks import CheckContext, check_rows
 from .fields import FieldCatalog, load_catalog
-from .layout import DOB_FEMALE, find_layout, is_signature_row
+from .layout import DOB_FEMALE, GIVEN_NAME, find_layout, is_signature_row
 from .model import Column, Fix, Issue, Layout, Report, Sheet, Unreadable, Workbook, column_letter
 from .read import read_workbook
 
@@ -70,7 +70,8 @@ def check_file(
                 sheet=other.name, rows=len(other_rows), chosen=sheet.name), severity="warning"))
     form = FORM_NAMES[layout.form]
     header_row = layout.header_rows[0] + 1
-    columns = _birth_by_sex_columns(layout) if DOB_FEMALE in layout.columns else layout.columns
+    columns = _birth_by_sex_columns(layout) if DOB_FEMALE in layout.columns else {
+        k: c for k, c in layout.columns.items() if k != GIVEN_NAME}
     missing = [k for k in catalog.required(layout.form) if k not in columns]
     for key in missing:
         report.errors.append(Issue("column-missing", COLUMN_MISSING.format(
@@ -83,6 +84,8 @@ def check_file(
                        columns=columns, report=report)
     release = wb.kind in ("xlsx", "xlsm") and len(found) == 1
     decoded = _decoded_rows(sheet, layout, rows, report, release=release)
+    if GIVEN_NAME in layout.columns:
+        decoded = _joined_names(decoded)
     if DOB_FEMALE in layout.columns:
         decoded = _sex_from_birth_column(decoded, layout, report, female_rows)
     check_rows(decoded, ctx)
@@ -164,9 +167,19 @@ BIRTH_BOTH_SEXES = (
 )
 
 
+def _joined_names(rows):
+    """"Họ và tên đệm" | "Tên" → one full name."""
+    for row, out in rows:
+        given = out.pop(GIVEN_NAME, None)
+        if given is not None:
+            family = out.get("full_name")
+            out["full_name"] = f"{family} {given}" if family else given
+        yield row, out
+
+
 def _birth_by_sex_columns(layout: Layout) -> dict[str, Column]:
     """Columns as the checks see them: dob under "Nam", and gender read from the same place."""
-    cols = {k: c for k, c in layout.columns.items() if k != DOB_FEMALE}
+    cols = {k: c for k, c in layout.columns.items() if k not in (DOB_FEMALE, GIVEN_NAME)}
     if "gender" not in cols:
         male = layout.columns["dob"]
         cols["gender"] = Column("gender", male.index, male.header)

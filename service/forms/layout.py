@@ -15,6 +15,10 @@ from .fields import DOSE_PARTS, FieldCatalog
 from .model import Column, Layout, Sheet
 
 DOB_FEMALE = "dob_female"  # layout-only key: the "Nữ" column under "Năm sinh"
+GIVEN_NAME = "given_name"  # layout-only key: "Tên" beside "Họ và tên đệm"
+_FAMILY_HEADERS = {"ho va ten dem", "ho va chu dem", "ho va chu lot", "ho dem", "ho va dem", "ho",
+                   "ho lot", "ho chu lot", "ho va ten lot", "ho chu dem", "ho va ten dem lot"}
+_GIVEN_HEADERS = {"ten", "ten goi", "ten rieng"}
 SCAN_ROWS = 40  # the header must start within the first rows of a sheet
 MIN_FIELDS = 3  # a header names at least this many known fields
 
@@ -157,16 +161,33 @@ def _birth_by_sex(cols: list[list[str]], cat: FieldCatalog) -> dict[str, int]:
     return found if len(found) == 2 else {}
 
 
+def _split_name(cols: list[list[str]]) -> dict[str, int]:
+    """Names written in two columns: "Họ và tên đệm" | "Tên"."""
+    family = given = None
+    for i, parts in enumerate(cols):
+        leaf = _leaf_key(parts[-1]) if parts else ""
+        if family is None and leaf in _FAMILY_HEADERS:
+            family = i
+        elif family is not None and given is None and leaf in _GIVEN_HEADERS and i == family + 1:
+            given = i
+    return {"full_name": family, GIVEN_NAME: given} if family is not None and given is not None else {}
+
+
 def _map(cols: list[list[str]], cat: FieldCatalog) -> tuple[dict[str, Column], dict[int, str]]:
     mapped: dict[str, Column] = {}
     extra: dict[int, str] = {}
+    taken: set[int] = set()
     by_sex = _birth_by_sex(cols, cat)
     if by_sex:
         male, female = by_sex["nam"], by_sex["nu"]
         mapped["dob"] = Column("dob", male, tidy(" / ".join(cols[male])))
         mapped[DOB_FEMALE] = Column(DOB_FEMALE, female, tidy(" / ".join(cols[female])))
+        taken |= {male, female}
+    for key, i in _split_name(cols).items():
+        mapped[key] = Column(key, i, tidy(" / ".join(cols[i])))
+        taken.add(i)
     for i, parts in enumerate(cols):
-        if not parts or i in by_sex.values():
+        if not parts or i in taken:
             continue
         key = classify(parts, cat)
         header = tidy(" / ".join(parts))
