@@ -60,7 +60,12 @@ def _file_part(name: str, data: bytes, maintype: str, subtype: str, *, cid: str 
     return part
 
 
-def build(
+def build(rendered: Rendered, **kw) -> EmailMessage:
+    """``build_bytes`` parsed back into an ``EmailMessage`` (for callers that inspect it)."""
+    return message_from_bytes(build_bytes(rendered, **kw), policy=default_policy)
+
+
+def build_bytes(
     rendered: Rendered,
     *,
     sender: str,
@@ -75,9 +80,9 @@ def build(
     attachments: list[tuple[str, bytes, tuple[str, str]]] = (),
     inline_images: list[tuple[str, bytes]] = (),
     extra_headers: dict[str, str] | None = None,
-) -> EmailMessage:
-    """One outgoing message. Built with the stdlib's MIME classes (fast, RFC 2047/2231
-    encoding done once), returned as an ``EmailMessage`` for callers that inspect it."""
+) -> bytes:
+    """One outgoing message as bytes, built with the stdlib's MIME classes (fast; RFC 2047
+    and 2231 encoding done once, every encoded-word keeping its own spaces)."""
     body: Message = _text_part(rendered.text, "plain")
     if rendered.html is not None:
         html: Message = _text_part(rendered.html, "html")
@@ -125,7 +130,7 @@ def build(
         msg[k] = v
     buf = io.BytesIO()
     BytesGenerator(buf, mangle_from_=False, maxheaderlen=78).flatten(msg)
-    return message_from_bytes(buf.getvalue(), policy=default_policy)
+    return buf.getvalue()
 
 
 def serialize(msg: EmailMessage) -> bytes:

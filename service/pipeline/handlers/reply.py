@@ -5,7 +5,7 @@ sender address per day; a reply over the cap is held for the operator instead.
 """
 from __future__ import annotations
 
-from ...mail.compose import XLSX, build, serialize, stable_message_id
+from ...mail.compose import XLSX, build_bytes, stable_message_id
 from ..context import Checked, Context, Work
 from ..plan import Held, Outgoing
 from . import files_out
@@ -51,11 +51,11 @@ def _send(w: Work, ctx: Context, kind: str, rendered, attachments, cap: str) -> 
         plan.audit.append(("reply-capped", {"kind": kind}))
         return
     mid = stable_message_id(ctx.domain, item.key, "reply", kind)
-    msg = build(rendered, sender=ctx.intake_address, sender_name=ctx.settings.section("smtp")["from_name"],
+    data = build_bytes(rendered, sender=ctx.intake_address, sender_name=ctx.settings.section("smtp")["from_name"],
                 to=[(item.sender_name, item.sender)], message_id=mid, auto="auto-replied",
                 when=ctx.now(), in_reply_to=item.message_id, references=item.references,
                 attachments=attachments, extra_headers={"X-Vaxmail-Code": plan.code, "X-Vaxmail-Kind": kind})
-    plan.outgoing.append(Outgoing(kind, mid, serialize(msg), ctx.intake_address, [item.sender]))
+    plan.outgoing.append(Outgoing(kind, mid, data, ctx.intake_address, [item.sender]))
     plan.replied_to.append(item.sender)
 
 
