@@ -58,6 +58,11 @@ def run(args) -> int:
         signal.signal(signal.SIGTERM, on_term)
         signal.signal(signal.SIGINT, on_term)
         svc.run_forever(notify=sd_notify)
+        if svc.unfinished:
+            logging.getLogger("vaxmail").warning(
+                "stopping with work in hand; it is recovered and redone at the next start")
+            logging.shutdown()
+            os._exit(0)  # no close(): a thread is mid-item; the durable state makes this safe
         return 0
     finally:
         svc.close()

@@ -41,6 +41,9 @@ from .urls import parse_url, resolve_password
 log = logging.getLogger("vaxmail")
 
 MAX_ATTEMPTS = 5  # a pipeline entry that fails this often is parked and held for the operator
+STOP_GRACE = 12.0  # seconds SIGTERM waits for the item in hand (the contract: exit within 15 s)
+WATCHDOG_STALL = 100.0  # seconds without pipeline progress before systemd's watchdog may fire
+
 
 
 class Service:
@@ -56,6 +59,7 @@ class Service:
         self.sender = self._open_sender()
         self.stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self.unfinished = False
 
     # ------------------------------------------------------------------ parts
     def _endpoint(self, section: str, allowed: tuple[str, ...], local: str):
@@ -259,22 +263,41 @@ class Service:
             pass
         except Exception as exc:  # noqa: BLE001
             log.error("digest scheduler: %s", type(exc).__name__)
+        beat = [time.monotonic()]
+
+        def pipeline_loop():
+            while not self.stop.is_set():
+                try:
+                    if self.drain():
+                        self._send_wake.set()
+                except Exception as exc:  # noqa: BLE001
+                    log.error("pipeline: %s", type(exc).__name__)
+                beat[0] = time.monotonic()
+                wake.wait(2)
+                wake.clear()
+
+        pipeline = threading.Thread(target=pipeline_loop, name="vaxmail-pipeline", daemon=True)
+        pipeline.start()
         if notify:
             notify("READY=1")
-        while not self.stop.is_set():
-            if self.drain():
-                self._send_wake.set()
-            if notify:
+        while not self.stop.wait(5):
+            # the watchdog is fed only while the pipeline keeps moving (one huge file takes ~25 s)
+            if notify and time.monotonic() - beat[0] < WATCHDOG_STALL:
                 notify("WATCHDOG=1")
-            wake.wait(2)
-            wake.clear()
         if notify:
             notify("STOPPING=1")
+        deadline = time.monotonic() + STOP_GRACE
+        wake.set()
+        pipeline.join(timeout=max(0.0, deadline - time.monotonic()))
         if scheduler is not None:
             scheduler.shutdown()
         self._send_wake.set()
         for t in self._threads:
-            t.join(timeout=10 if t.name.endswith("send") else 1)
+            t.join(timeout=max(0.0, deadline - time.monotonic()))
+        # An item still in hand after the grace period is left claimed: the next start
+        # recovers it and, its commit being all-or-nothing, processes it exactly once.
+        self.unfinished = pipeline.is_alive() or any(t.is_alive() for t in self._threads
+                                                      if t.name.endswith("send"))
 
     def __enter__(self) -> "Service":
         return self
