@@ -18,6 +18,7 @@ from email.utils import format_datetime, formataddr
 from .render import Rendered
 
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+XLSM = ("application", "vnd.ms-excel.sheet.macroEnabled.12")
 LOOP_HEADER = "X-Vaxmail-Loop"
 _UTF8_QP = Charset("utf-8")
 _UTF8_QP.body_encoding = QP  # Vietnamese text stays readable in the raw message

@@ -6,7 +6,6 @@ import tempfile
 from pathlib import Path
 
 from ...forms.model import Record, Report
-from ...textnorm import fold
 
 _TEMPLATES: dict[str, bytes] = {}
 
@@ -50,5 +49,7 @@ def export_name(code: str, form: str, recipient_key: str) -> str:
 
 
 def annotated_name(name: str) -> str:
+    """"DS.xlsx" → "DS - kiểm tra.xlsx"; a macro workbook keeps .xlsm (Excel refuses it as .xlsx)."""
     stem = Path(name).stem
-    return f"{stem} - kiem tra.xlsx" if fold(stem) == stem.lower() else f"{stem} - kiểm tra.xlsx"
+    ext = ".xlsm" if Path(name).suffix.lower() == ".xlsm" else ".xlsx"
+    return f"{stem} - kiểm tra{ext}"
