@@ -26,6 +26,7 @@ from email.utils import parsedate_to_datetime
 
 from .config import Settings
 from .intake import open_source
+from .intake.imap import TRUNCATED_HEADER
 from .outbox.sender import Sender
 from .outbox.spool import Outbox
 from .outbox.transport import open_transport
@@ -131,6 +132,9 @@ class Service:
         received = _received_at(ex.date, meta.get("taken_at"))
         headers = BytesParser(policy=compat32).parsebytes(data, headersonly=True)
         automatic = classify(headers, {self.ctx.intake_address})
+        skipped = [(s.name, s.reason_code) for s in ex.skipped]
+        if headers.get(TRUNCATED_HEADER):  # fetched as headers only: the whole mail is too large
+            skipped.append((ex.subject or "(thư)", "too-large"))
         from .pipeline.item import FileIn
         key = incoming_key(ex.message_id, data)
         if meta.get("released"):
@@ -138,7 +142,7 @@ class Service:
         return Item(
             key=key, source="mail", received_at=received,
             files=[FileIn(a.name, a.data) for a in ex.files],
-            skipped=[(s.name, s.reason_code) for s in ex.skipped],
+            skipped=skipped,
             sender=ex.from_addr or "", sender_name=ex.from_name or "", subject=ex.subject or "",
             message_id=ex.message_id or "", in_reply_to=ex.in_reply_to or "",
             references=list(ex.references or []), body_text=ex.body_text or "",

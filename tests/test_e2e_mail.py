@@ -135,3 +135,32 @@ def test_imap_restart_and_smtp_outage_lose_nothing(tmp_path, users, make_smtp_se
     ids = [message_from_bytes(m.data, policy=default_policy)["Message-ID"] for m in smtp.messages]
     assert len(ids) == len(set(ids)) == 6
     assert "Traceback" not in daemon.log_text()
+
+
+def test_a_message_too_large_to_take_is_fetched_as_headers_and_answered(tmp_path, users):
+    from service.intake.imap import TRUNCATED_HEADER, ImapSource
+    from service.config import load_settings
+    from service.runner import Service
+    from tests.test_pipeline_samples import write_config as maildir_config
+
+    users.create_folder("intake", "BIG")
+    raw = submission("vanthu@syt.angiang.example", mau1_xlsx("Sở Y tế", provincial_people(9, 40)),
+                     subject="Danh sách rất lớn")
+    users.append("intake", "BIG", raw)
+    src = ImapSource(users.url("intake", folder="BIG"), max_message_bytes=len(raw) // 2)
+    try:
+        (msg,) = list(src.pending())
+    finally:
+        src.close()
+    assert msg.data.startswith(TRUNCATED_HEADER.encode()) and len(msg.data) < len(raw) // 2
+    # the pipeline answers it as too large instead of reading an attachment it does not have
+    cfg = maildir_config(tmp_path)
+    (tmp_path / "Maildir" / "new" / "1.1.test").write_bytes(msg.data)
+    svc = Service(load_settings(cfg))
+    try:
+        svc.run_once()
+    finally:
+        svc.close()
+    from tests.outbox_reader import read_outbox
+    (notice,) = read_outbox(tmp_path / "out")
+    assert notice["kind"] == "notice-unsupported" and "quá lớn" in notice["text"]

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import select
 import ssl
 import threading
@@ -36,6 +37,10 @@ MAX_BACKOFF = 60.0
 _FAILED = object()
 
 
+TRUNCATED_HEADER = "X-Vaxmail-Truncated"  # added to a message fetched as headers only (too large)
+MAX_MESSAGE_BYTES = 60_000_000
+
+
 class ImapStop(Exception):
     """The server said BYE or closed the connection."""
 
@@ -49,8 +54,9 @@ class ImapSource:
     def __init__(self, url: MailURL | str, *, folder: str | None = None,
                  done_folder: str = DONE_FOLDER, idle_cycle: float = 240, timeout: float = 30,
                  cafile: str | None = None, password: str | None = None,
-                 starttls: bool | None = None):
+                 starttls: bool | None = None, max_message_bytes: int = MAX_MESSAGE_BYTES):
         self.url = url if isinstance(url, MailURL) else parse_url(url, allowed=("imap", "imaps"))
+        self.max_message_bytes = max_message_bytes
         if password is not None:
             self.url = self.url.with_password(password)
         self.folder = folder or self.url.path or "INBOX"
@@ -207,11 +213,27 @@ class ImapSource:
         uids = sorted(int(u) for u in (data[0] or b"").split()) if data else []
         return [u for u in uids if u >= first_uid]
 
+    def _size(self, mb, uid: int) -> int | None:
+        data = self._check(mb.client.uid("FETCH", str(uid), "(RFC822.SIZE)"), "UID FETCH SIZE")
+        for item in data:
+            raw = item[0] if isinstance(item, tuple) else item
+            m = re.search(rb"RFC822\.SIZE (\d+)", raw or b"")
+            if m:
+                return int(m.group(1))
+        return None
+
     def _fetch(self, mb, uid: int) -> bytes | None:
-        data = self._check(mb.client.uid("FETCH", str(uid), "(BODY.PEEK[])"), "UID FETCH")
+        size = self._size(mb, uid)
+        if size is not None and size > self.max_message_bytes:
+            # Too big to take in whole: the headers, marked, are enough to answer the sender.
+            part = "(BODY.PEEK[HEADER])"
+            marker = f"{TRUNCATED_HEADER}: {size}\r\n".encode()
+        else:
+            part, marker = "(BODY.PEEK[])", b""
+        data = self._check(mb.client.uid("FETCH", str(uid), part), "UID FETCH")
         for item in data:
             if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], bytes):
-                return item[1]
+                return marker + item[1]
         return None  # expunged meanwhile
 
     def _ensure_done_folder(self, mb) -> bool:
