@@ -82,7 +82,8 @@ class Service:
             return None
         parsed, password, cfg = ep
         return open_source(parsed, password=password, cafile=cfg.get("cafile") or None,
-                           done_folder=cfg.get("done_folder", "Đã xử lý"))
+                           done_folder=cfg.get("done_folder", "Đã xử lý"),
+                           max_message_bytes=self.settings.limit("max_message_mb") * 1_000_000)
 
     def _open_folder(self):
         if self.settings.folder_path is None:

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from service.intake.source import DONE_FOLDER, RawMessage, Source
-from service.urls import MailURL, parse_url, resolve_password
+from service.urls import MailURL, parse_url
 
 __all__ = ["DONE_FOLDER", "RawMessage", "Source", "open_source"]
 
 
 def open_source(url: str | MailURL, *, password: str | None = None, cafile: str | None = None,
-                done_folder: str = DONE_FOLDER) -> Source:
+                done_folder: str = DONE_FOLDER, max_message_bytes: int | None = None) -> Source:
     """The source for a `[mailbox] url` (imap://, imaps:// or maildir:)."""
     parsed = url if isinstance(url, MailURL) else parse_url(url, allowed=("imap", "imaps", "maildir"))
     if parsed.scheme == "maildir":
@@ -19,4 +19,5 @@ def open_source(url: str | MailURL, *, password: str | None = None, cafile: str 
 
     if password is not None:
         parsed = parsed.with_password(password)
-    return ImapSource(parsed, folder=parsed.path or "INBOX", done_folder=done_folder, cafile=cafile)
+    extra = {"max_message_bytes": max_message_bytes} if max_message_bytes else {}
+    return ImapSource(parsed, folder=parsed.path or "INBOX", done_folder=done_folder, cafile=cafile, **extra)
