@@ -1128,7 +1128,7 @@ def _write_xls(path: str, sheets: list[SheetSpec]) -> None:
     wb.save(path)
 
 
-def _cp1258_text(s: str) -> str:
+def to_cp1258(s: str) -> str:
     """Unicode → the form Windows-1258 can hold: base letters with shape marks precomposed,
     tone marks combining (as Vietnamese Windows software writes it)."""
     out = []
@@ -1158,7 +1158,7 @@ def _write_csv(path: str, sheet: SheetSpec, encoding: str) -> None:
         if isinstance(v, float) and v.is_integer():
             return str(int(v))
         v = str(v)
-        return _cp1258_text(v) if encoding == "cp1258" else v
+        return to_cp1258(v) if encoding == "cp1258" else v
 
     with open(path, "w", newline="", encoding=encoding) as fh:
         w = csv.writer(fh)

@@ -10,6 +10,8 @@ import pytest
 import xlwt
 from openpyxl.styles import Font
 
+from bench.gen_forms import to_cp1258  # how Vietnamese Windows software spells text
+
 from service.forms import legacy
 from service.forms.read import read_workbook
 
@@ -204,31 +206,6 @@ def test_xlsx_named_xls_is_read_as_xlsx(tmp_path):
 
 
 # ---------------------------------------------------------------------------- .csv
-
-def to_cp1258(text: str) -> str:
-    """Text as Windows-1258 spells it: precomposed where the code page has the letter,
-    else the base letter (with its circumflex, breve or horn) plus a combining tone mark."""
-    out = []
-    for ch in unicodedata.normalize("NFC", text):
-        try:
-            ch.encode("cp1258")
-            out.append(ch)
-            continue
-        except UnicodeEncodeError:
-            pass
-        base, *marks = unicodedata.normalize("NFD", ch)
-        for m in list(marks):
-            joined = unicodedata.normalize("NFC", base + m)
-            if len(joined) == 1:
-                try:
-                    joined.encode("cp1258")
-                except UnicodeEncodeError:
-                    continue
-                base = joined
-                marks.remove(m)
-        out.append(base + "".join(marks))
-    return "".join(out)
-
 
 ROWS = [["STT", "Họ và tên", "Ngày sinh", "Xã/Phường"],
         ["1", "Nguyễn Văn An", "17/05/1980", "Mỹ Hòa Hưng"],

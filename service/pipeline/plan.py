@@ -57,7 +57,6 @@ class Plan:
     outgoing: list[Outgoing] = field(default_factory=list)
     files: list[FileResult] = field(default_factory=list)
     forwarded: list[Forwarded] = field(default_factory=list)
-    batches: list[tuple[str, str, int]] = field(default_factory=list)  # (recipient key, email, rows)
     held: list[Held] = field(default_factory=list)
     replied_to: list[str] = field(default_factory=list)  # addresses (rate limits)
     confirmations: list[tuple[str, str, int | None]] = field(default_factory=list)  # (code, recipient key, n)

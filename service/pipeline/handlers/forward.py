@@ -27,6 +27,5 @@ def handle(w: Work, ctx: Context) -> None:
                                           [d.to.email] + [x.email for x in d.cc]))
             plan.forwarded.extend(Forwarded(r.values["id_number"], c.report.form, d.to.key)
                                   for r in d.records if r.values.get("id_number"))
-            plan.batches.append((d.to.key, d.to.email, len(d.records)))
             plan.files[i].forwarded_rows += len(d.records)
             plan.outcome = "forwarded"
