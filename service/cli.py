@@ -86,11 +86,14 @@ def cmd_check(args) -> int:
     from .forms.engine import check_file
     from .forms.render import render_text
 
-    directory = _directory(args.config)
+    from .config import load_settings
+    settings = load_settings(args.config)
+    directory = settings.directory
+    limits = {"max_rows": settings.limit("max_rows"), "max_bytes": settings.limit("max_file_mb") * 1_000_000}
     worst = 0
     many = len(args.files) > 1
     for name in args.files:
-        report = check_file(name, directory=directory, today=args.today)
+        report = check_file(name, directory=directory, today=args.today, **limits)
         if args.json:
             line = json.dumps(report.as_json(), ensure_ascii=False, indent=None if many else 2)
             print(line)

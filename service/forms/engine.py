@@ -45,6 +45,8 @@ def check_file(
     today: date | None = None,
     catalog: FieldCatalog | None = None,
     workbook: Workbook | None = None,
+    max_rows: int | None = None,
+    max_bytes: int | None = None,
 ) -> Report:
     """Read, check and repair one file. Never raises for bad input: see ``Report.fatal``."""
     path = str(path)
@@ -53,7 +55,8 @@ def check_file(
     today = today or date.today()
     report = Report(path=path, form=None, checked_on=today)
     try:
-        wb = workbook or read_workbook(path)
+        limits = {k: v for k, v in (("max_rows", max_rows), ("max_bytes", max_bytes)) if v}
+        wb = workbook or read_workbook(path, **limits)
     except Unreadable as exc:
         report.fatal = exc
         return report

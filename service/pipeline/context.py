@@ -27,6 +27,7 @@ class Context:
     store: Any  # service.state.store.Store (read-only use in handlers)
     workdir: Path
     now: Callable[[], datetime] = lambda: datetime.now(VN)
+    checker: Any = None  # forms.worker.CheckPool / LocalChecker: where files are checked
 
     @classmethod
     def from_settings(cls, settings: Settings, store) -> "Context":
