@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from datetime import date
 from pathlib import Path
@@ -90,7 +91,14 @@ def cmd_check(args) -> int:
     worst = 0
     many = len(args.files) > 1
     for name in args.files:
-        report = check_file(name, directory=directory, today=args.today)
+        try:
+            report = check_file(name, directory=directory, today=args.today)
+        except Exception as exc:  # `check --json` always prints JSON: a bug shows as exit 2
+            from .forms.model import Report
+            from .forms.read.guard import unreadable
+            logging.getLogger("vaxmail.check").error("check failed: %s", type(exc).__name__)
+            report = Report(path=name, form=None, checked_on=args.today)
+            report.fatal = unreadable("corrupt-file")
         if args.json:
             line = json.dumps(report.as_json(), ensure_ascii=False, indent=None if many else 2)
             print(line)

@@ -27,6 +27,7 @@ def _file_view(c: Checked, held_rows: int) -> dict:
         "warnings": r.warnings[:MAX_LISTED_ERRORS],
         "warning_count": len(r.warnings),
         "fix_count": len(r.fixes),
+        "skipped": [(kind, len(rows)) for kind, rows in r.skipped.items() if rows],
         "deliveries": [{"to": d.to, "cc": d.cc, "rows": len(d.records)} for d in c.fresh],
         "forwarded_rows": sum(len(d.records) for d in c.fresh),
         "already": sorted(c.already.items()),
