@@ -114,7 +114,8 @@ def handle(w: Work, ctx: Context) -> None:
                         ("Mau2_bo_sung_da_tiem.xlsx", files_out.template_bytes("mau2", ctx.directory), XLSX)]
     common = _common(w, ctx)
     if w.item.source == "folder":
-        receipt = ctx.renderer.text("folder-receipt.txt.j2", files=views, kind=kind, **common)
+        receipt = ctx.renderer.text("folder-receipt.txt.j2", files=views, kind=kind, skipped=w.item.skipped,
+                                     **common)
         w.plan.results.append(("receipt", receipt.encode("utf-8")))
         for c in w.checked:
             if c.annotated:
