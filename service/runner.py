@@ -145,7 +145,14 @@ class Service:
         key = incoming_key(ex.message_id, data)
         if meta.get("released"):
             key += f"#released-{meta['released']}"  # the operator asked for a fresh run
+        authenticated, why = None, ""
+        authserv = str(self.settings.section("trust").get("authserv_id", "") or "")
+        if authserv and not meta.get("released"):  # a release is the operator's own decision
+            from .intake.authres import verify
+            verdict = verify(data, ex.from_addr or "", authserv)
+            authenticated, why = verdict.ok, verdict.why
         return Item(
+            authenticated=authenticated, auth_why=why,
             key=key, source="mail", received_at=received,
             files=[FileIn(a.name, a.data) for a in ex.files],
             skipped=skipped,
