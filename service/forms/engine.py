@@ -19,7 +19,7 @@ from .checks import CheckContext, check_rows
 from .fields import FieldCatalog, load_catalog
 from .layout import DOB_FEMALE, GIVEN_NAME, find_layout
 from .model import Column, Fix, Issue, Layout, Report, Sheet, Unreadable, Workbook, column_letter
-from .read import read_workbook
+from .read import MAX_ROWS, read_workbook
 from .read.guard import unreadable
 
 log = logging.getLogger("vaxmail.forms")
@@ -54,6 +54,7 @@ def check_file(
     today: date | None = None,
     catalog: FieldCatalog | None = None,
     workbook: Workbook | None = None,
+    max_rows: int = MAX_ROWS,
 ) -> Report:
     """Read, check and repair one file. Never raises for bad input: see ``Report.fatal``."""
     path = str(path)
@@ -62,7 +63,7 @@ def check_file(
     today = today or date.today()
     report = Report(path=path, form=None, checked_on=today)
     try:
-        wb = workbook or read_workbook(path)
+        wb = workbook or read_workbook(path, max_rows=max_rows)
     except Unreadable as exc:
         report.fatal = exc
         return report
