@@ -25,7 +25,7 @@ from ..issues import IssueType
 from ..model import Column, Fix, Record, Report, column_letter
 from . import dates, doses, facilities, ids, places
 from .config import required_fields
-from .gender import parse_gender
+from .gender import parser_for as gender_parser_for
 from .insurance import parse_insurance
 from .names import parse_name
 from .phones import parse_phone
@@ -56,10 +56,12 @@ _REPEATING = frozenset({"full_name", "dob", "gender", "priority_group", "provinc
 
 def _parsers(ctx: CheckContext) -> dict[str, Callable[[Any], tuple]]:
     today, year, directory = ctx.today, ctx.today.year, ctx.directory
+    gender_col = ctx.columns.get("gender")
     return {
         "full_name": parse_name,
         "dob": lambda v: dates.parse_dob(v, today),
-        "gender": parse_gender,
+        # 0/1 codes by the header's own legend ("(0:nam, 1:nữ)"), else the national coding
+        "gender": gender_parser_for(gender_col.header if gender_col else None),
         "priority_group": parse_priority,
         "phone": parse_phone,
         "id_number": lambda v: ids.parse_id(v, year),
