@@ -96,6 +96,7 @@ class Facility:
     email: str
     district_code: int | None = None
     aliases: tuple[str, ...] = ()
+    code: str = ""  # "Mã cơ sở KCB" on the national platform, where the directory knows it
 
 
 @dataclass(frozen=True)
@@ -158,11 +159,12 @@ class Directory:
             )
             districts.append(dist)
             facilities.append(Facility(dist.health_centre.key, dist.health_centre.name,
-                                       dist.health_centre.email, code))
+                                       dist.health_centre.email, code, code=_kcb(hc.get("code"))))
+            station_codes = {int(w["code"]): _kcb(w.get("health_station_code")) for w in d.get("wards", [])}
             for w in wards:
                 if w.health_station:
                     facilities.append(Facility(f"tyt-{w.code}", f"Trạm Y tế {w.name}",
-                                               w.health_station, code))
+                                               w.health_station, code, code=station_codes.get(w.code, "")))
                 if w.email:
                     units.append(Unit(f"xa-{w.code}", f"UBND {w.name}", "xa", (w.email,),
                                       code, w.code, folder=_folder_name(f"{_short(dist)} - {w.name}")))
@@ -173,7 +175,7 @@ class Directory:
         for i, f in enumerate(data.get("facility", [])):
             facilities.append(Facility(f.get("key", f"cs-{i + 1}"), tidy(f["name"]),
                                        f.get("email", "").lower(), f.get("district"),
-                                       tuple(f.get("aliases", []))))
+                                       tuple(f.get("aliases", [])), code=_kcb(f.get("code"))))
         for i, u in enumerate(data.get("unit", [])):
             level = u.get("level", "tinh")
             key = u.get("key") or f"{level}-{i + 1}"
@@ -250,6 +252,8 @@ class Directory:
                 idx.setdefault(_facility_key(n), []).append(f)
             if f.email:
                 idx.setdefault(f.email, []).append(f)
+            if f.code:  # the platform's "Mã cơ sở KCB" (the national template's column T/X)
+                idx.setdefault(f.code, []).append(f)
         return idx
 
     def find_facilities(self, text: str) -> list[Facility]:
@@ -335,6 +339,13 @@ class Directory:
             out |= {d.health_centre.email, d.culture_office.email}
         out |= {f.email for f in self.facilities if f.email}
         return out - {""}
+
+
+def _kcb(value) -> str:
+    """A facility's "Mã cơ sở KCB" as text (TOML may give it as a number)."""
+    if value is None or value == "":
+        return ""
+    return str(value).strip()
 
 
 def _short(d: "District") -> str:
