@@ -41,7 +41,12 @@ from .urls import parse_url, resolve_password
 
 log = logging.getLogger("vaxmail")
 
-MAX_ATTEMPTS = 5  # a pipeline entry that fails this often is parked and held for the operator
+FAILED_KIND = "failed"  # the hold kind of a parked (poison) entry
+CRASHED = "crashed"  # an entry's last error when it was in hand as the daemon died
+
+POISON_ATTEMPTS = 2  # an entry whose processing raised this often is parked and held
+CRASH_ATTEMPTS = 3  # an entry in hand when the daemon died this often is parked and held
+RETRY_DELAY = 30.0  # seconds before a failed entry is tried again (the queue behind goes on)
 STOP_GRACE = 12.0  # seconds SIGTERM waits for the item in hand (the contract: exit within 15 s)
 WATCHDOG_STALL = 100.0  # seconds without pipeline progress before systemd's watchdog may fire
 
@@ -61,6 +66,7 @@ class Service:
         self.stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.unfinished = False
+        self.retry_delay = RETRY_DELAY
 
     # ------------------------------------------------------------------ parts
     def _endpoint(self, section: str, allowed: tuple[str, ...], local: str):
@@ -172,6 +178,11 @@ class Service:
             entry = self.inq.claim()
             if entry is None:
                 break
+            if entry.last_error == CRASHED and entry.attempts >= CRASH_ATTEMPTS:
+                # in hand each time the daemon died: never take it again unattended
+                self._park(entry, CRASHED)
+                n += 1
+                continue
             try:
                 outcome = self.process_entry(entry)
                 log.info("processed %s: %s", entry.name, outcome)
@@ -181,19 +192,85 @@ class Service:
         return n
 
     def _failed(self, entry: Entry, exc: Exception) -> None:
-        """Keep the entry; retry with backoff; park and hold it after MAX_ATTEMPTS."""
+        """Keep the entry; retry it once later (the entries behind it go on at once); park it
+        and hold it for the operator when it fails again."""
         crash_dir = make_private_dir(self.state_dir / "crash")
         report = crash_dir / f"{entry.name}.txt"
         write_file_durably(report, "".join(traceback.format_exception(exc)).encode())
-        attempts = int(entry.meta.get("attempts", 0)) + 1
+        attempts = entry.attempts + 1
         log.error("processing %s failed (%s, attempt %d); details in %s",
                   entry.name, type(exc).__name__, attempts, report)
-        if attempts >= MAX_ATTEMPTS:
-            self.inq.park(entry, type(exc).__name__)
-            self.store.hold("failed", "Xử lý lỗi nhiều lần; đã chuyển vào hàng đợi lỗi, cần cán bộ kỹ thuật xem.",
-                            str(report), key=entry.name)
+        if attempts >= POISON_ATTEMPTS:
+            entry.attempts = attempts
+            entry.last_error = type(exc).__name__
+            self._park(entry, type(exc).__name__)
         else:
-            self.inq.release(entry, delay=min(3600, 30 * 2 ** attempts), error=type(exc).__name__)
+            self.inq.release(entry, delay=self.retry_delay, error=type(exc).__name__)
+
+    def _park(self, entry: Entry, why: str) -> None:
+        """Park a poison entry in the queue's bad/, hold it for the operator (kind "failed",
+        path: the parked entry, key: its name) and tell its sender once. Nothing here may
+        raise: the queue behind must go on."""
+        self.inq.park(entry, why)
+        log.error("parked %s after %d failed attempts (%s)", entry.name, entry.attempts, why)
+        sender = unit_key = None
+        try:
+            item, w = self._failure_work(entry)
+            sender, unit_key = item.sender or None, w.plan.unit_key
+        except Exception as exc:  # noqa: BLE001 - the hold alone must still be recorded
+            log.error("reading parked %s failed (%s)", entry.name, type(exc).__name__)
+            item = w = None
+        self.store.hold(FAILED_KIND, self.ctx.renderer.reason(FAILED_KIND, why=why),
+                        str(entry.path), key=entry.name, sender=sender, unit_key=unit_key)
+        if w is None:
+            return
+        try:
+            self._tell_sender(w)
+            w.plan.audit.append(("parked", {"entry": entry.name, "why": why, "attempts": entry.attempts}))
+            commit(w.plan, item, self.store, self.outbox, self.state_dir)
+        except Exception as exc:  # noqa: BLE001
+            log.error("notice for parked %s failed (%s)", entry.name, type(exc).__name__)
+
+    def _failure_work(self, entry: Entry):
+        """(Item, Work) for the notice about a parked entry, read from its headers only."""
+        from .pipeline.context import Work
+        from .pipeline.plan import Plan
+        folder = entry.meta.get("source") == "folder"
+        key = f"{entry.name}#failed-{int(entry.created)}"
+        if folder:
+            sender = name = subject = message_id = ""
+            automatic = None
+        else:
+            sender, name, subject, message_id, automatic = failure_headers(entry.data, self.ctx.intake_address)
+        item = Item(key=key, source="folder" if folder else "mail",
+                    received_at=_received_at(None, entry.meta.get("taken_at") or entry.created),
+                    sender=sender, sender_name=name, subject=subject, message_id=message_id,
+                    automatic=automatic, unit_key=entry.meta.get("unit"),
+                    folder_file=entry.meta.get("path"))
+        w = Work(item, Plan(key, self.store.tracking_code(key)))
+        w.plan.outcome = "held"
+        w.unit = (self.ctx.directory.unit(item.unit_key or "") if folder
+                  else self.ctx.directory.unit_for_sender(sender) if sender else None)
+        if w.unit is not None:
+            w.plan.unit_key, w.plan.district_code = w.unit.key, w.unit.district_code
+        return item, w
+
+    def _tell_sender(self, w) -> None:
+        from .pipeline.handlers.reply import send_notice
+        item = w.item
+        if item.source == "folder":
+            if w.unit is not None:
+                send_notice(w, self.ctx, "notice-failed")
+        elif item.sender and not item.automatic and item.sender != self.ctx.intake_address:
+            send_notice(w, self.ctx, "notice-failed")
+
+    def requeue_parked(self, name: str, released: str | int) -> bool:
+        """Operator release of a hold of kind "failed" (``held.key`` is the parked entry's
+        name): the parked entry goes back into the "in" queue, due now, with a fresh
+        attempt count and ``released`` in its meta, so it runs under a new incoming key
+        (the sender's earlier failure notice does not block its real answer). False when
+        no such parked entry exists. For ``vaxmail release``."""
+        return self.inq.unpark(name, meta_update={"released": str(released)}) == 1
 
     def send(self) -> None:
         if self.sender is not None:
@@ -201,7 +278,7 @@ class Service:
 
     # ------------------------------------------------------------------ modes
     def recover(self) -> None:
-        self.inq.recover()
+        self.inq.recover(crashed=CRASHED)
         self.outbox.recover()
 
     def run_once(self) -> dict:
@@ -332,6 +409,31 @@ def _received_at(date_header, taken_at) -> datetime:
         except (TypeError, ValueError):
             pass
     return datetime.now(VN)
+
+
+def failure_headers(data: bytes, own: str) -> tuple[str, str, str, str, str | None]:
+    """(sender, name, subject, Message-ID, why not to answer) from a message whose full
+    processing failed: only its first 64 KB of header are parsed, nothing can raise."""
+    from email.utils import getaddresses
+    from .intake.autoreply import classify
+    head = data[:65536]
+    end = head.find(b"\r\n\r\n")
+    end = head.find(b"\n\n") if end < 0 else end
+    head = head if end < 0 else head[:end + 2]
+    try:
+        msg = BytesParser(policy=compat32).parsebytes(head, headersonly=True)
+        froms = msg.get_all("From") or []
+        addrs = [a for _, a in getaddresses([str(f) for f in froms]) if "@" in a]
+        sender = addrs[0].strip().lower() if len(froms) == 1 and len(addrs) == 1 else ""
+        name = next((n for n, _ in getaddresses([str(froms[0])])), "") if sender else ""
+        subject = " ".join(str(msg.get("Subject", "")).split())[:200]
+        mid = str(msg.get("Message-ID", "")).strip()[:250]
+        automatic = classify(msg, {own})
+    except Exception:  # noqa: BLE001 - a message we cannot read gets no notice, only the hold
+        return "", "", "", "", None
+    if not sender.isascii() or any(c in sender for c in " <>\r\n\"'"):
+        sender = ""
+    return sender, name[:200], subject, mid, automatic
 
 
 def sd_notify(message: str) -> None:
