@@ -124,6 +124,10 @@ class Directory:
     facilities: tuple[Facility, ...]
     units: tuple[Unit, ...]
     leaders: tuple[str, ...]
+    # recipient key → layout of the workbooks forwarded to it: "national" (the default, the
+    # platform's import template) or "canonical" (the project's own Mẫu 1/Mẫu 2 layout),
+    # from an optional `layout` key of an office, health centre, facility or ward.
+    layouts: dict[str, str] = field(default_factory=dict)
     _cache: dict = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------------ loading
@@ -143,9 +147,17 @@ class Directory:
         districts = []
         units: list[Unit] = []
         facilities: list[Facility] = []
+        layouts: dict[str, str] = {
+            key: _layout(o) for key, o in data.get("office", {}).items() if o.get("layout")}
         for d in data.get("district", []):
             code = int(d["code"])
             hc, co = d["health_centre"], d["culture_office"]
+            for key, o in ((f"ttyt-{code}", hc), (f"vhtt-{code}", co)):
+                if o.get("layout"):
+                    layouts[key] = _layout(o)
+            for w in d.get("wards", []):
+                if w.get("layout"):
+                    layouts[f"tyt-{int(w['code'])}"] = _layout(w)
             wards = tuple(
                 Ward(int(w["code"]), tidy(w["name"]), w.get("kind", ""), code,
                      w.get("email", "").lower(), w.get("health_station", "").lower())
@@ -173,6 +185,8 @@ class Directory:
                                   tuple(x.lower() for x in d["emails"]), code,
                                   folder=_folder_name(dist.name)))
         for i, f in enumerate(data.get("facility", [])):
+            if f.get("layout"):
+                layouts[f.get("key", f"cs-{i + 1}")] = _layout(f)
             facilities.append(Facility(f.get("key", f"cs-{i + 1}"), tidy(f["name"]),
                                        f.get("email", "").lower(), f.get("district"),
                                        tuple(f.get("aliases", [])), code=_kcb(f.get("code"))))
@@ -194,6 +208,7 @@ class Directory:
             facilities=tuple(facilities),
             units=tuple(units),
             leaders=tuple(x.lower() for x in data.get("digest", {}).get("recipients", [])),
+            layouts=layouts,
         )
 
     # ------------------------------------------------------------------ places
@@ -320,6 +335,10 @@ class Directory:
                 return u
         return None
 
+    def layout_for(self, recipient_key: str) -> str:
+        """"national" (default) or "canonical": the layout of workbooks forwarded to them."""
+        return self.layouts.get(recipient_key, "national")
+
     def office(self, key: str) -> Office | None:
         return self.offices.get(key)
 
@@ -339,6 +358,16 @@ class Directory:
             out |= {d.health_centre.email, d.culture_office.email}
         out |= {f.email for f in self.facilities if f.email}
         return out - {""}
+
+
+LAYOUTS = ("national", "canonical")
+
+
+def _layout(table: dict) -> str:
+    value = str(table.get("layout", "national")).strip().lower()
+    if value not in LAYOUTS:
+        raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, not {value!r}")
+    return value
 
 
 def _kcb(value) -> str:

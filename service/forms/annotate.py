@@ -83,6 +83,7 @@ CODE_LABELS = {
     "place-code-unknown": "Mã tỉnh/huyện/xã không có trong danh mục",
     "place-code-mismatch": "Tên và mã địa bàn không khớp",
     "id-missing": "Chưa ghi số CMND/CCCD",
+    "platform-required-missing": "Thiếu cột hệ thống quốc gia yêu cầu",
     "person-duplicate": "Trùng người (họ tên, ngày sinh, số điện thoại)",
 }
 _UNICODE_FONT = "Times New Roman"

@@ -273,6 +273,10 @@ ID_MISSING_OPTIONAL = IssueType(
     "id-missing",
     "{where} đang để trống. Dòng vẫn được chuyển đi (mẫu của hệ thống quốc gia không bắt buộc "
     "cột này), nhưng nên ghi số CCCD 12 chữ số hoặc CMND 9 chữ số để tránh trùng người.", W)
+PLATFORM_REQUIRED_MISSING = IssueType(
+    "platform-required-missing",
+    "{where} đang để trống. Dòng vẫn được chuyển đi, nhưng hệ thống tiêm chủng quốc gia yêu cầu "
+    "cột này (dấu (*) trong mẫu) và có thể từ chối dòng khi nhập: vui lòng bổ sung nếu biết.", W)
 PERSON_DUPLICATE = IssueType(
     "person-duplicate",
     "{where}: người này (cùng họ tên, ngày sinh và số điện thoại, không có số CMND/CCCD) trùng "

@@ -89,9 +89,14 @@ WIDTHS = {"stt": 5, "full_name": 26, "dob": 13, "gender": 9, "priority_group": 1
 
 # What the template's "(*)" marks require, per kind of row (SPEC). District and ward may be
 # given by name or by code (the engine fills a blank name from its code before the checks).
+# The template also marks the priority group and the lot of a dosed row: lists in the
+# canonical Mẫu 2 carry neither as required, so there a blank one is a warning (the platform
+# may refuse the row), which keeps every forward readable back without errors.
 REQUIRED_REGISTRATION = frozenset({"full_name", "dob", "gender", "priority_group", "phone",
                                    "district", "ward"})
-REQUIRED_DOSES = REQUIRED_REGISTRATION | {"dose1_date", "dose1_vaccine", "dose1_lot", "dose1_facility"}
+REQUIRED_DOSES = (REQUIRED_REGISTRATION - {"priority_group"}) | {
+    "dose1_date", "dose1_vaccine", "dose1_facility"}
+PLATFORM_WANTS = {"mau2": ("priority_group", "dose1_lot")}  # blank: a warning
 # Columns without which the layout cannot be read at all (the rest are optional columns).
 REQUIRED_COLUMNS = ("full_name", "dob", "gender", "priority_group", "phone")
 

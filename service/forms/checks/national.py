@@ -14,7 +14,8 @@ from typing import Any, Callable
 
 from ...directory import Directory
 from .. import issues as I
-from ..national import CODE_KEYS, DISTRICT_CODE, PROVINCE_CODE, WARD_CODE, person_key
+from ..national import (CODE_KEYS, DISTRICT_CODE, PLATFORM_WANTS, PROVINCE_CODE, WARD_CODE,
+                        person_key, row_form)
 from . import ids
 from .common import Parsed, whole_number
 
@@ -50,6 +51,9 @@ def row_hook(directory: Directory, columns: dict) -> Callable[[Any, dict, dict],
     def hook(row, raw: dict, values: dict) -> None:
         values.pop("_from_code", None)
         bad = row.bad or set()
+        for f in PLATFORM_WANTS.get(row_form(values), ()):
+            if f in columns and values.get(f) is None:
+                row.emit(I.PLATFORM_REQUIRED_MISSING, {}, f, None)
         if has_id and values.get("id_number") is None:
             row.emit(I.ID_MISSING_OPTIONAL, {}, "id_number", None)
             key = person_key(values) if not bad & {"full_name", "dob", "phone"} else None
