@@ -71,15 +71,14 @@ class Service:
     # ------------------------------------------------------------------ parts
     def _endpoint(self, section: str, allowed: tuple[str, ...], local: str):
         """(parsed URL, password, section settings) of [mailbox] or [smtp]; None if unset."""
-        cfg = self.settings.section(section)
-        url = str(cfg.get("url", ""))
-        if not url:
+        cfg = getattr(self.settings, section)
+        if not cfg.url:
             return None
-        parsed = parse_url(url, allowed=allowed)
+        parsed = parse_url(cfg.url, allowed=allowed)
         password = None
         if parsed.scheme != local:
-            password = resolve_password(parsed, env_name=cfg.get("password_env"),
-                                        credential_name=cfg.get("password_credential"))
+            password = resolve_password(parsed, env_name=cfg.password_env,
+                                        credential_name=cfg.password_credential)
         return parsed, password, cfg
 
     def _open_mail(self):
@@ -87,9 +86,10 @@ class Service:
         if ep is None:
             return None
         parsed, password, cfg = ep
-        return open_source(parsed, password=password, cafile=cfg.get("cafile") or None,
-                           done_folder=cfg.get("done_folder", "Đã xử lý"),
-                           max_message_bytes=self.settings.limit("max_message_mb") * 1_000_000)
+        return open_source(parsed, password=password, cafile=cfg.cafile or None,
+                           done_folder=cfg.done_folder, idle_cycle=cfg.idle_cycle_seconds,
+                           timeout=cfg.timeout_seconds,
+                           max_message_bytes=self.settings.bytes_limit("max_message_mb"))
 
     def _open_folder(self):
         if self.settings.folder_path is None:
@@ -102,10 +102,9 @@ class Service:
         if ep is None:
             return None
         parsed, password, cfg = ep
-        transport = open_transport(cfg["url"], password=password, cafile=cfg.get("cafile") or None)
-        return Sender(self.outbox, transport, self.store,
-                      give_up_after=float(cfg.get("retry_days", 3)) * 86400,
-                      base_delay=float(cfg.get("retry_base_seconds", 30)))
+        transport = open_transport(cfg.url, password=password, cafile=cfg.cafile or None)
+        return Sender(self.outbox, transport, self.store, give_up_after=cfg.retry_days * 86400,
+                      base_delay=cfg.retry_base_seconds)
 
     # ------------------------------------------------------------------ intake
     def take_mail(self) -> int:
@@ -135,7 +134,7 @@ class Service:
         from .intake.autoreply import classify
         data = entry.data
         ex = extract(data, max_files=self.settings.limit("max_attachments"),
-                     max_file_bytes=self.settings.limit("max_file_mb") * 1_000_000)
+                     max_file_bytes=self.settings.bytes_limit("max_file_mb"))
         received = _received_at(ex.date, meta.get("taken_at"))
         headers = BytesParser(policy=compat32).parsebytes(data, headersonly=True)
         automatic = classify(headers, {self.ctx.intake_address})
@@ -146,7 +145,14 @@ class Service:
         key = incoming_key(ex.message_id, data)
         if meta.get("released"):
             key += f"#released-{meta['released']}"  # the operator asked for a fresh run
+        authenticated, why = None, ""
+        authserv = str(self.settings.section("trust").get("authserv_id", "") or "")
+        if authserv and not meta.get("released"):  # a release is the operator's own decision
+            from .intake.authres import verify
+            verdict = verify(data, ex.from_addr or "", authserv)
+            authenticated, why = verdict.ok, verdict.why
         return Item(
+            authenticated=authenticated, auth_why=why,
             key=key, source="mail", received_at=received,
             files=[FileIn(a.name, a.data) for a in ex.files],
             skipped=skipped,
@@ -297,7 +303,7 @@ class Service:
         self._wake = wake
 
         def mail_loop():
-            sweep = float(self.settings.section("mailbox").get("sweep_seconds", 180))
+            sweep = self.settings.mailbox.sweep_seconds
             while not self.stop.is_set():
                 try:
                     if self.take_mail():

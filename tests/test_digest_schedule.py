@@ -28,7 +28,7 @@ def env(tmp_path):
     renderer = Renderer(settings.templates_path)
     made = []
 
-    def scheduler():
+    def scheduler(settings=settings):
         s = DigestScheduler(settings, store, outbox, renderer)
         made.append(s)
         return s
@@ -117,8 +117,7 @@ def test_the_cron_job_is_set_up_and_fires(env):
 
     # a scheduler whose time has passed today; make its job fire now: in its own thread it
     # runs run_due() for yesterday (real clock)
-    settings.raw["digest"]["time"] = "00:00"
-    s = scheduler()
+    s = scheduler(settings.with_values("digest", time="00:00"))
     assert s.start() is True
     yesterday = datetime.now(VN).date() - timedelta(days=1)
     s._scheduler.get_job("digest").modify(next_run_time=datetime.now(VN))

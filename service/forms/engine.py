@@ -17,7 +17,7 @@ from .checks import national as national_checks
 from .fields import FieldCatalog, load_catalog
 from .layout import DOB_FEMALE, GIVEN_NAME, find_layout, is_signature_row
 from .model import Column, Fix, Issue, Layout, Report, Sheet, Unreadable, Workbook, column_letter
-from .read import read_workbook
+from .read import MAX_ROWS, read_workbook
 
 NOT_A_FORM = (
     "Không tìm thấy danh sách theo Mẫu 1 hoặc Mẫu 2 trong tệp: cần một dòng tiêu đề có các cột "
@@ -46,6 +46,7 @@ def check_file(
     today: date | None = None,
     catalog: FieldCatalog | None = None,
     workbook: Workbook | None = None,
+    max_rows: int = MAX_ROWS,
 ) -> Report:
     """Read, check and repair one file. Never raises for bad input: see ``Report.fatal``."""
     path = str(path)
@@ -54,7 +55,7 @@ def check_file(
     today = today or date.today()
     report = Report(path=path, form=None, checked_on=today)
     try:
-        wb = workbook or read_workbook(path)
+        wb = workbook or read_workbook(path, max_rows=max_rows)
     except Unreadable as exc:
         report.fatal = exc
         return report
