@@ -56,7 +56,7 @@ class Service:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.state_dir = make_private_dir(settings.state_dir)
-        self.store = open_store(self.state_dir / "state.db")
+        self.store = open_store(self.state_dir)
         self.inq = Queue(self.state_dir / "queue", "in")
         self.outbox = Outbox(self.state_dir)
         self.ctx = Context.from_settings(settings, self.store)

@@ -27,7 +27,6 @@ from service.state.store import (
     StaleBatches, Store, Submission, UnitStats, tracking_code_candidate,
 )
 
-DB_NAME = "vaxmail.db"
 KEY_NAME = "id-hash.key"
 SCHEMA_VERSION = 1
 _CHUNK = 10_000  # host parameters per IN (...) query; SQLite's limit is 32766
