@@ -14,8 +14,9 @@ from typing import Any, Iterator
 from ..directory import Directory, load_default
 from ..textnorm import INVISIBLE_RE, NBSP_RE, strip_invisible
 from . import issues as I
-from . import legacy, rows as rowplan
+from . import legacy, national, rows as rowplan
 from .checks import CheckContext, check_rows
+from .checks import national as national_checks
 from .fields import FieldCatalog, load_catalog
 from .layout import DOB_FEMALE, GIVEN_NAME, find_layout
 from .model import Column, Fix, Issue, Layout, Report, Sheet, Unreadable, Workbook, column_letter
@@ -44,7 +45,7 @@ OTHER_SHEET = (
 FORM_NAMES = {"mau1": "1", "mau2": "2"}
 # Columns no check reads: a formula without a cached value there is ignored (STT, age …).
 UNCHECKED = frozenset({"stt", "occupation", "workplace", "address", "note", "ethnicity",
-                       "nationality", "dose1_lot", "dose2_lot"})
+                       "nationality", "dose1_lot", "dose2_lot", national.IMPORT_RESULT})
 
 
 def check_file(
@@ -83,6 +84,10 @@ def _check(wb: Workbook, report: Report, directory: Directory, catalog: FieldCat
     sheet, layout, plan = found[0]
     rows = plan.persons
     layout.merges = plan.merges
+    nat = national.is_national(layout.columns)
+    if nat:  # the platform's template: the form follows the rows' dose data (SPEC)
+        layout.form = national.sheet_form(sheet.rows, rows, [
+            c.index for k, c in layout.columns.items() if k in national.DOSE_FIELDS])
     report.form, report.sheet, report.layout = layout.form, sheet.name, layout
     report.grid = sheet
     _account(report, plan)
@@ -94,7 +99,8 @@ def _check(wb: Workbook, report: Report, directory: Directory, catalog: FieldCat
     header_row = layout.header_rows[0] + 1
     columns = _birth_by_sex_columns(layout) if DOB_FEMALE in layout.columns else {
         k: c for k, c in layout.columns.items() if k != GIVEN_NAME}
-    missing = [k for k in catalog.required(layout.form) if k not in columns]
+    missing = national.missing_columns(columns) if nat else [
+        k for k in catalog.required(layout.form) if k not in columns]
     for key in missing:
         report.errors.append(Issue("column-missing", COLUMN_MISSING.format(
             label=catalog.label(key), form=form, row=header_row), row=header_row, field=key))
@@ -104,13 +110,22 @@ def _check(wb: Workbook, report: Report, directory: Directory, catalog: FieldCat
     female_rows: set[int] = set()
     ctx = CheckContext(directory=directory, form=layout.form, today=today,
                        columns=columns, report=report)
+    if nat:  # required by the template's "(*)" marks, per row; codes; the optional ID
+        ctx.row_required = national.required_for
+        ctx.row_hook = national_checks.row_hook(directory, columns)
+        ctx.id_parser = national_checks.id_parser(today.year)
     release = wb.kind in ("xlsx", "xlsm") and len(found) == 1
     decoded = _decoded_rows(sheet, layout, rows, report, release=release, plan=plan, catalog=catalog)
     if GIVEN_NAME in layout.columns:
         decoded = _joined_names(decoded)
     if DOB_FEMALE in layout.columns:
         decoded = _sex_from_birth_column(decoded, layout, report, female_rows)
+    if nat:
+        decoded = national.fill_names_from_codes(decoded, directory)
     check_rows(decoded, ctx)
+    if nat:
+        for rec in report.records:
+            rec.form = national.row_form(rec.values)
     if female_rows:  # point at the "Nữ" cell the sender filled, not the "Nam" one
         fcol = layout.columns[DOB_FEMALE]
         for issue in report.errors + report.warnings:

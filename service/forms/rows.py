@@ -29,6 +29,7 @@ from typing import Any, Callable
 from ..defaults import config_dir
 from ..textnorm import fold, tidy
 from .model import Layout, Sheet
+from .national import IMPORT_RESULT
 
 KINDS = ("heading", "subtotal", "column_numbers", "repeated_header", "footer", "stt_only", "other")
 
@@ -160,7 +161,7 @@ def account(sheet: Sheet, layout: Layout, decode: Callable[[int, int, str], str]
     plan.merges = fill_merges_down(sheet, first)
     cols = layout.columns
     stt = cols["stt"].index if "stt" in cols else None
-    mapped = sorted({c.index for k, c in cols.items() if k != "stt"})
+    mapped = sorted({c.index for k, c in cols.items() if k not in ("stt", IMPORT_RESULT)})
     who = [cols[k].index for k in ("full_name", "id_number") if k in cols]
     who0 = who[0] if who else None
     name_col = cols["full_name"].index if "full_name" in cols else None
