@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from service.state.store import (  # noqa: F401  (re-exported)
-    Batch, ConfirmationTotal, ForwardedTotal, Held, StaleBatches, OutgoingStatus, RecipientStats, Store, Submission, UnitStats,
+    Batch, ConfirmationTotal, ForwardedTotal, Forwarding, Held, User, StaleBatches, OutgoingStatus, RecipientStats, Store, Submission, UnitStats,
     incoming_key, normalise_code,
 )
 

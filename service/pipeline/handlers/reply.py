@@ -36,6 +36,8 @@ def _file_view(c: Checked, held_rows: int) -> dict:
 
 
 def _capped(w: Work, ctx: Context, cap: str) -> bool:
+    if "reply-cap" in ctx.released:  # the operator released a held reply: send it
+        return False
     addr = w.item.sender
     day = w.item.received_at.date()
     sent = ctx.store.count_replies(addr, day) + w.plan.replied_to.count(addr)
