@@ -83,8 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _directory(config: str | None):
-    from .config import load_settings
-    return load_settings(config).directory
+    from .config import ConfigError, load_settings
+    try:
+        return load_settings(config).directory
+    except ConfigError as exc:
+        print(f"vaxmail: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def cmd_check(args) -> int:

@@ -77,6 +77,7 @@ def _when(ts) -> str:
 
 
 def status(args) -> int:
+    from .security import status as security_status
     with _service(args) as svc:
         out = svc.sender.status().__dict__ if svc.sender else None
         st = {
@@ -85,6 +86,7 @@ def status(args) -> int:
             "held_open": len(svc.store.list_held()),
             "mailbox": svc.store.get_value("mailbox"),
             "last_digest": svc.store.get_value("last_digest"),
+            "security": security_status(svc.settings),
         }
         if args.json:
             print(json.dumps(st, ensure_ascii=False, indent=2, default=str))
@@ -109,6 +111,13 @@ def status(args) -> int:
             print("Hộp thư nhận: chưa liên lạc lần nào")
         dg = st["last_digest"] or {}
         print(f"Bản tin sáng gần nhất: {('ngày ' + dg['day']) if dg.get('day') else 'chưa gửi'}")
+        sec = st["security"]
+        if sec["senders_verified"]:
+            print(f"Xác thực người gửi: có (Authentication-Results của {sec['authserv_id']})")
+        else:
+            print("Xác thực người gửi: CHƯA (chưa cấu hình [trust] authserv_id) — thư mạo danh đơn vị có thể được nhận")
+        if "retention_days" in sec:
+            print(f"Lưu dữ liệu cá nhân: {sec['retention_days']} ngày; mục cũ nhất còn giữ: {_when(sec.get('oldest_kept'))}")
         return 0
 
 

@@ -288,20 +288,19 @@ class Directory:
         return exact, domains
 
     def unit_for_sender(self, address: str) -> Unit | None:
+        """The unit of an exact address, or of a plain local part at a unit's own domain.
+
+        Only plain addresses count (no ``%``, ``!``, quoted local parts, route syntax), and a
+        domain entry covers that domain only, not its subdomains.
+        """
+        from .addresses import is_plain
         address = (address or "").strip().lower()
-        if "@" not in address:
+        if not is_plain(address):
             return None
         exact, domains = self._sender_index
         if address in exact:
             return exact[address]
-        domain = address.rsplit("@", 1)[1]
-        while domain:
-            if domain in domains:
-                return domains[domain]
-            if "." not in domain:
-                break
-            domain = domain.split(".", 1)[1]
-        return None
+        return domains.get(address.rsplit("@", 1)[1])
 
     def unit(self, key: str) -> Unit | None:
         for u in self.units:

@@ -109,7 +109,7 @@ class Desk:
         self.settings = settings
         self.state_dir = make_private_dir(settings.state_dir)
         self._own_store = store is None
-        self.store = store if store is not None else open_store(self.state_dir / "state.db")
+        self.store = store if store is not None else open_store(self.state_dir)
         self.inq = Queue(self.state_dir / "queue", "in")
         self.outbox = Outbox(self.state_dir)
         self._words = wording(settings)
@@ -163,7 +163,9 @@ class Desk:
         return Result(False, [message], code=held.code)
 
     def _unpark(self, held: Held, by: str) -> Result:
-        if not held.key or not self.inq.unpark(held.key):
+        # back in the queue under a fresh key (runner.mail_item / FolderIntake.item read
+        # "released"), so the sender's earlier failure notice does not stand for its answer
+        if not held.key or not self.inq.unpark(held.key, meta_update={"released": str(held.id)}):
             return self._refused(held, by, self.say("release", "not-parked", id=held.id))
         with self.store.transaction():
             self.store.release(held.id)
@@ -185,15 +187,15 @@ class Desk:
             return None
         if record.get("key") != held.key:
             return None
-        return self._item(record, data)
+        return self._item(record, data, vouched=held.kind == "unverified")
 
-    def _item(self, record: dict, data: bytes):
+    def _item(self, record: dict, data: bytes, vouched: bool = False):
         from .pipeline.context import VN
         from .pipeline.item import FileIn, Item
         from .runner import mail_item
         if record["source"] == "mail":
             intake = self.settings.directory.office("intake")
-            item = mail_item(data, {"taken_at": record["received_at"]}, self.settings,
+            item = mail_item(data, {"taken_at": record["received_at"], "vouched": vouched}, self.settings,
                              intake.email if intake and intake.email else "vaxmail@localhost")
             item.key = record["key"]
             return item

@@ -293,8 +293,10 @@ class Queue:
         self._write_sidecar(entry.name, self._sidecar_of(entry))
         self._move(entry, "bad")
 
-    def unpark(self, name: str | None = None, now: float | None = None) -> int:
-        """Operator retry: parked entries (one by name, or all) → new/, due now, fresh cycle."""
+    def unpark(self, name: str | None = None, now: float | None = None, *,
+               meta_update: dict[str, Any] | None = None) -> int:
+        """Operator retry: parked entries (one by name, or all) → new/, due now, fresh cycle;
+        ``meta_update`` is merged into each entry's meta."""
         now = time.time() if now is None else now
         names = [name] if name is not None else sorted(os.listdir(self.dir / "bad"))
         count = 0
@@ -303,6 +305,9 @@ class Queue:
                 continue
             entry = self._entry("bad", n)
             entry.attempts, entry.since, entry.not_before, entry.reason = 0, now, now, None
+            entry.last_error = None
+            if meta_update:
+                entry.meta = {**entry.meta, **meta_update}
             self._write_sidecar(n, self._sidecar_of(entry))
             os.utime(entry.path, (now, now))
             self._move(entry, "new")
@@ -316,9 +321,11 @@ class Queue:
         fsync_dir(src.parent)
         entry.state, entry.path = state, dst
 
-    def recover(self) -> int:
+    def recover(self, crashed: str | None = None) -> int:
         """Start-up: torn writes in tmp/ removed, claimed/ → new/, stray sidecars removed.
 
+        With ``crashed``, each entry found claimed counts one more attempt and gets
+        ``crashed`` as its last error (the caller parks entries that keep killing it).
         Returns the number of claimed entries put back.
         """
         with self._lock:
@@ -331,6 +338,11 @@ class Queue:
                 if target.exists():  # crash inside release(): the new/ copy is the newer
                     p.unlink()
                 else:
+                    if crashed is not None:
+                        entry = self._entry("claimed", p.name)
+                        entry.attempts += 1
+                        entry.last_error = crashed
+                        self._write_sidecar(p.name, self._sidecar_of(entry))
                     os.rename(p, target)
                 moved += 1
             live = {n for s in STATES for n in os.listdir(self.dir / s)}

@@ -41,7 +41,12 @@ from .urls import parse_url, resolve_password
 
 log = logging.getLogger("vaxmail")
 
-MAX_ATTEMPTS = 5  # a pipeline entry that fails this often is parked and held for the operator
+FAILED_KIND = "failed"  # the hold kind of a parked (poison) entry
+CRASHED = "crashed"  # an entry's last error when it was in hand as the daemon died
+
+POISON_ATTEMPTS = 2  # an entry whose processing raised this often is parked and held
+CRASH_ATTEMPTS = 3  # an entry in hand when the daemon died this often is parked and held
+RETRY_DELAY = 30.0  # seconds before a failed entry is tried again (the queue behind goes on)
 STOP_GRACE = 12.0  # seconds SIGTERM waits for the item in hand (the contract: exit within 15 s)
 WATCHDOG_STALL = 100.0  # seconds without pipeline progress before systemd's watchdog may fire
 
@@ -51,7 +56,7 @@ class Service:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.state_dir = make_private_dir(settings.state_dir)
-        self.store = open_store(self.state_dir / "state.db")
+        self.store = open_store(self.state_dir)
         self.inq = Queue(self.state_dir / "queue", "in")
         self.outbox = Outbox(self.state_dir)
         self.ctx = Context.from_settings(settings, self.store)
@@ -61,19 +66,19 @@ class Service:
         self.stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.unfinished = False
+        self.retry_delay = RETRY_DELAY
 
     # ------------------------------------------------------------------ parts
     def _endpoint(self, section: str, allowed: tuple[str, ...], local: str):
         """(parsed URL, password, section settings) of [mailbox] or [smtp]; None if unset."""
-        cfg = self.settings.section(section)
-        url = str(cfg.get("url", ""))
-        if not url:
+        cfg = getattr(self.settings, section)
+        if not cfg.url:
             return None
-        parsed = parse_url(url, allowed=allowed)
+        parsed = parse_url(cfg.url, allowed=allowed)
         password = None
         if parsed.scheme != local:
-            password = resolve_password(parsed, env_name=cfg.get("password_env"),
-                                        credential_name=cfg.get("password_credential"))
+            password = resolve_password(parsed, env_name=cfg.password_env,
+                                        credential_name=cfg.password_credential)
         return parsed, password, cfg
 
     def _open_mail(self):
@@ -81,9 +86,10 @@ class Service:
         if ep is None:
             return None
         parsed, password, cfg = ep
-        return open_source(parsed, password=password, cafile=cfg.get("cafile") or None,
-                           done_folder=cfg.get("done_folder", "Đã xử lý"),
-                           max_message_bytes=self.settings.limit("max_message_mb") * 1_000_000)
+        return open_source(parsed, password=password, cafile=cfg.cafile or None,
+                           done_folder=cfg.done_folder, idle_cycle=cfg.idle_cycle_seconds,
+                           timeout=cfg.timeout_seconds,
+                           max_message_bytes=self.settings.bytes_limit("max_message_mb"))
 
     def _open_folder(self):
         if self.settings.folder_path is None:
@@ -96,10 +102,9 @@ class Service:
         if ep is None:
             return None
         parsed, password, cfg = ep
-        transport = open_transport(cfg["url"], password=password, cafile=cfg.get("cafile") or None)
-        return Sender(self.outbox, transport, self.store,
-                      give_up_after=float(cfg.get("retry_days", 3)) * 86400,
-                      base_delay=float(cfg.get("retry_base_seconds", 30)))
+        transport = open_transport(cfg.url, password=password, cafile=cfg.cafile or None)
+        return Sender(self.outbox, transport, self.store, give_up_after=cfg.retry_days * 86400,
+                      base_delay=cfg.retry_base_seconds)
 
     # ------------------------------------------------------------------ intake
     def take_mail(self) -> int:
@@ -150,6 +155,11 @@ class Service:
             entry = self.inq.claim()
             if entry is None:
                 break
+            if entry.last_error == CRASHED and entry.attempts >= CRASH_ATTEMPTS:
+                # in hand each time the daemon died: never take it again unattended
+                self._park(entry, CRASHED)
+                n += 1
+                continue
             try:
                 outcome = self.process_entry(entry)
                 log.info("processed %s: %s", entry.name, outcome)
@@ -159,19 +169,85 @@ class Service:
         return n
 
     def _failed(self, entry: Entry, exc: Exception) -> None:
-        """Keep the entry; retry with backoff; park and hold it after MAX_ATTEMPTS."""
+        """Keep the entry; retry it once later (the entries behind it go on at once); park it
+        and hold it for the operator when it fails again."""
         crash_dir = make_private_dir(self.state_dir / "crash")
         report = crash_dir / f"{entry.name}.txt"
         write_file_durably(report, "".join(traceback.format_exception(exc)).encode())
-        attempts = int(entry.meta.get("attempts", 0)) + 1
+        attempts = entry.attempts + 1
         log.error("processing %s failed (%s, attempt %d); details in %s",
                   entry.name, type(exc).__name__, attempts, report)
-        if attempts >= MAX_ATTEMPTS:
-            self.inq.park(entry, type(exc).__name__)
-            self.store.hold("failed", "Xử lý lỗi nhiều lần; đã chuyển vào hàng đợi lỗi, cần cán bộ kỹ thuật xem.",
-                            str(report), key=entry.name)
+        if attempts >= POISON_ATTEMPTS:
+            entry.attempts = attempts
+            entry.last_error = type(exc).__name__
+            self._park(entry, type(exc).__name__)
         else:
-            self.inq.release(entry, delay=min(3600, 30 * 2 ** attempts), error=type(exc).__name__)
+            self.inq.release(entry, delay=self.retry_delay, error=type(exc).__name__)
+
+    def _park(self, entry: Entry, why: str) -> None:
+        """Park a poison entry in the queue's bad/, hold it for the operator (kind "failed",
+        path: the parked entry, key: its name) and tell its sender once. Nothing here may
+        raise: the queue behind must go on."""
+        self.inq.park(entry, why)
+        log.error("parked %s after %d failed attempts (%s)", entry.name, entry.attempts, why)
+        sender = unit_key = None
+        try:
+            item, w = self._failure_work(entry)
+            sender, unit_key = item.sender or None, w.plan.unit_key
+        except Exception as exc:  # noqa: BLE001 - the hold alone must still be recorded
+            log.error("reading parked %s failed (%s)", entry.name, type(exc).__name__)
+            item = w = None
+        self.store.hold(FAILED_KIND, self.ctx.renderer.reason(FAILED_KIND, why=why),
+                        str(entry.path), key=entry.name, sender=sender, unit_key=unit_key)
+        if w is None:
+            return
+        try:
+            self._tell_sender(w)
+            w.plan.audit.append(("parked", {"entry": entry.name, "why": why, "attempts": entry.attempts}))
+            commit(w.plan, item, self.store, self.outbox, self.state_dir)
+        except Exception as exc:  # noqa: BLE001
+            log.error("notice for parked %s failed (%s)", entry.name, type(exc).__name__)
+
+    def _failure_work(self, entry: Entry):
+        """(Item, Work) for the notice about a parked entry, read from its headers only."""
+        from .pipeline.context import Work
+        from .pipeline.plan import Plan
+        folder = entry.meta.get("source") == "folder"
+        key = f"{entry.name}#failed-{int(entry.created)}"
+        if folder:
+            sender = name = subject = message_id = ""
+            automatic = None
+        else:
+            sender, name, subject, message_id, automatic = failure_headers(entry.data, self.ctx.intake_address)
+        item = Item(key=key, source="folder" if folder else "mail",
+                    received_at=_received_at(None, entry.meta.get("taken_at") or entry.created),
+                    sender=sender, sender_name=name, subject=subject, message_id=message_id,
+                    automatic=automatic, unit_key=entry.meta.get("unit"),
+                    folder_file=entry.meta.get("path"))
+        w = Work(item, Plan(key, self.store.tracking_code(key)))
+        w.plan.outcome = "held"
+        w.unit = (self.ctx.directory.unit(item.unit_key or "") if folder
+                  else self.ctx.directory.unit_for_sender(sender) if sender else None)
+        if w.unit is not None:
+            w.plan.unit_key, w.plan.district_code = w.unit.key, w.unit.district_code
+        return item, w
+
+    def _tell_sender(self, w) -> None:
+        from .pipeline.handlers.reply import send_notice
+        item = w.item
+        if item.source == "folder":
+            if w.unit is not None:
+                send_notice(w, self.ctx, "notice-failed")
+        elif item.sender and not item.automatic and item.sender != self.ctx.intake_address:
+            send_notice(w, self.ctx, "notice-failed")
+
+    def requeue_parked(self, name: str, released: str | int) -> bool:
+        """Operator release of a hold of kind "failed" (``held.key`` is the parked entry's
+        name): the parked entry goes back into the "in" queue, due now, with a fresh
+        attempt count and ``released`` in its meta, so it runs under a new incoming key
+        (the sender's earlier failure notice does not block its real answer). False when
+        no such parked entry exists. For ``vaxmail release``."""
+        return self.inq.unpark(name, meta_update={"released": str(released)}) == 1
 
     def send(self) -> None:
         if self.sender is not None:
@@ -179,7 +255,7 @@ class Service:
 
     # ------------------------------------------------------------------ modes
     def recover(self) -> None:
-        self.inq.recover()
+        self.inq.recover(crashed=CRASHED)
         self.outbox.recover()
 
     def run_once(self) -> dict:
@@ -198,7 +274,7 @@ class Service:
         self._wake = wake
 
         def mail_loop():
-            sweep = float(self.settings.section("mailbox").get("sweep_seconds", 180))
+            sweep = self.settings.mailbox.sweep_seconds
             while not self.stop.is_set():
                 try:
                     if self.take_mail():
@@ -300,12 +376,15 @@ class Service:
 
 
 def mail_item(data: bytes, meta: dict, settings: Settings, intake_address: str) -> Item:
-    """A queued message as the pipeline's Item (also used to process a held one again)."""
+    """A queued message as the pipeline's Item (also used to process a held one again).
+
+    ``meta["released"]``: a parked entry the operator put back (a fresh key, sender not
+    re-verified); ``meta["vouched"]``: the operator released an unverified sender's hold."""
     from .intake.mime import extract
     from .intake.autoreply import classify
     from .pipeline.item import FileIn
     ex = extract(data, max_files=settings.limit("max_attachments"),
-                 max_file_bytes=settings.limit("max_file_mb") * 1_000_000)
+                 max_file_bytes=settings.bytes_limit("max_file_mb"))
     received = _received_at(ex.date, meta.get("taken_at"))
     headers = BytesParser(policy=compat32).parsebytes(data, headersonly=True)
     automatic = classify(headers, {intake_address})
@@ -313,7 +392,16 @@ def mail_item(data: bytes, meta: dict, settings: Settings, intake_address: str) 
     if headers.get(TRUNCATED_HEADER):  # fetched as headers only: the whole mail is too large
         skipped.append((ex.subject or "(thư)", "too-large"))
     key = incoming_key(ex.message_id, data)
+    if meta.get("released"):
+        key += f"#released-{meta['released']}"  # the operator asked for a fresh run
+    authenticated, why = None, ""
+    authserv = str(settings.section("trust").get("authserv_id", "") or "")
+    if authserv and not meta.get("released") and not meta.get("vouched"):
+        from .intake.authres import verify  # a release is the operator's own decision
+        verdict = verify(data, ex.from_addr or "", authserv)
+        authenticated, why = verdict.ok, verdict.why
     return Item(
+        authenticated=authenticated, auth_why=why,
         key=key, source="mail", received_at=received,
         files=[FileIn(a.name, a.data) for a in ex.files],
         skipped=skipped,
@@ -334,6 +422,31 @@ def _received_at(date_header, taken_at) -> datetime:
         except (TypeError, ValueError):
             pass
     return datetime.now(VN)
+
+
+def failure_headers(data: bytes, own: str) -> tuple[str, str, str, str, str | None]:
+    """(sender, name, subject, Message-ID, why not to answer) from a message whose full
+    processing failed: only its first 64 KB of header are parsed, nothing can raise."""
+    from email.utils import getaddresses
+    from .intake.autoreply import classify
+    head = data[:65536]
+    end = head.find(b"\r\n\r\n")
+    end = head.find(b"\n\n") if end < 0 else end
+    head = head if end < 0 else head[:end + 2]
+    try:
+        msg = BytesParser(policy=compat32).parsebytes(head, headersonly=True)
+        froms = msg.get_all("From") or []
+        addrs = [a for _, a in getaddresses([str(f) for f in froms]) if "@" in a]
+        sender = addrs[0].strip().lower() if len(froms) == 1 and len(addrs) == 1 else ""
+        name = next((n for n, _ in getaddresses([str(froms[0])])), "") if sender else ""
+        subject = " ".join(str(msg.get("Subject", "")).split())[:200]
+        mid = str(msg.get("Message-ID", "")).strip()[:250]
+        automatic = classify(msg, {own})
+    except Exception:  # noqa: BLE001 - a message we cannot read gets no notice, only the hold
+        return "", "", "", "", None
+    if not sender.isascii() or any(c in sender for c in " <>\r\n\"'"):
+        sender = ""
+    return sender, name[:200], subject, mid, automatic
 
 
 def sd_notify(message: str) -> None:

@@ -43,7 +43,7 @@ def test_files_are_private(tmp_path):
     assert stat.S_IMODE(d.stat().st_mode) == 0o700
     for f in d.iterdir():
         assert stat.S_IMODE(f.stat().st_mode) == 0o600, f
-    assert {f.name for f in d.iterdir()} >= {"vaxmail.db", "id-hash.key"}
+    assert {f.name for f in d.iterdir()} >= {"state.db", "id-hash.key"}
     s.close()
 
 
@@ -125,7 +125,7 @@ def test_clear_id_numbers_never_reach_the_database(tmp_path):
     c = s.tracking_code("k")
     s.record_forwarded(c, "mau1", "ttyt", ids, district_code=883)
     s.audit("forwarded", c, {"rows": 500})
-    raw = b"".join(p.read_bytes() for p in (tmp_path / "st").iterdir() if p.name.startswith("vaxmail.db"))
+    raw = b"".join(p.read_bytes() for p in (tmp_path / "st").iterdir() if p.name.startswith("state.db"))
     assert len(s.already_forwarded(ids, "mau1")) == 500
     for i in ids[:50] + ids[-5:]:
         assert i.encode() not in raw
@@ -370,3 +370,23 @@ def test_an_item_with_two_files_keeps_one_row_per_file(store):
     assert [s.file_name for s in store.submissions(a.code)] == ["mau1.xlsx", "mau2.xls"]
     assert store.submission(a.code, "mau2.xls").status == "partial"
     assert store.unit_stats("2021-08-25", "2021-08-25")[0].files == 2
+
+
+def test_a_state_directory_with_the_old_database_name_keeps_its_state(tmp_path):
+    from service.state.sqlite import SQLiteStore
+    old = SQLiteStore(tmp_path / "st" / "vaxmail.db")  # as open_store named it before
+    code = old.tracking_code("item-1")
+    old.mark_incoming("item-1", "forwarded", code)
+    old.close()
+    s = open_store(tmp_path / "st")
+    try:
+        assert s.incoming_outcome("item-1") == "forwarded"
+        assert s.tracking_code("item-1") == code
+    finally:
+        s.close()
+    assert (tmp_path / "st" / "state.db").exists() and not (tmp_path / "st" / "vaxmail.db").exists()
+
+
+def test_open_store_takes_the_state_directory_only(tmp_path):
+    with pytest.raises(ValueError):
+        open_store(tmp_path / "state.db")

@@ -16,7 +16,7 @@ from .checks import CheckContext, check_rows
 from .fields import FieldCatalog, load_catalog
 from .layout import DOB_FEMALE, GIVEN_NAME, find_layout, is_signature_row
 from .model import Column, Fix, Issue, Layout, Report, Sheet, Unreadable, Workbook, column_letter
-from .read import read_workbook
+from .read import MAX_ROWS, read_workbook
 
 NOT_A_FORM = (
     "Không tìm thấy danh sách theo Mẫu 1 hoặc Mẫu 2 trong tệp: cần một dòng tiêu đề có các cột "
@@ -45,6 +45,7 @@ def check_file(
     today: date | None = None,
     catalog: FieldCatalog | None = None,
     workbook: Workbook | None = None,
+    max_rows: int = MAX_ROWS,
 ) -> Report:
     """Read, check and repair one file. Never raises for bad input: see ``Report.fatal``."""
     path = str(path)
@@ -53,7 +54,7 @@ def check_file(
     today = today or date.today()
     report = Report(path=path, form=None, checked_on=today)
     try:
-        wb = workbook or read_workbook(path)
+        wb = workbook or read_workbook(path, max_rows=max_rows)
     except Unreadable as exc:
         report.fatal = exc
         return report

@@ -34,7 +34,7 @@ def preserve(state_dir: Path, plan: Plan) -> list[str | None]:
         if h.data is None:
             paths.append(None)
             continue
-        suffix = Path(h.name).suffix if h.kind not in ("automatic", "reply", "unknown-sender") else ".eml"
+        suffix = Path(h.name).suffix if h.kind not in ("automatic", "reply", "unknown-sender", "unverified") else ".eml"
         target = folder / f"{plan.code}-{n}{_SAFE.sub('', suffix)[:8] or '.bin'}"
         write_file_durably(target, h.data)
         paths.append(str(target))

@@ -27,7 +27,6 @@ from service.state.store import (
     RecipientStats, StaleBatches, Store, Submission, UnitStats, User, tracking_code_candidate,
 )
 
-DB_NAME = "vaxmail.db"
 KEY_NAME = "id-hash.key"
 SCHEMA_VERSION = 2  # 2: console accounts
 _CHUNK = 10_000  # host parameters per IN (...) query; SQLite's limit is 32766

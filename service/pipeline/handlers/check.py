@@ -22,7 +22,8 @@ def handle(w: Work, ctx: Context) -> None:
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(f.data)
-            report = check_file(tmp, directory=ctx.directory, today=today)
+            report = check_file(tmp, directory=ctx.directory, today=today,
+                                max_rows=ctx.limit("max_rows"))
         finally:
             os.unlink(tmp)
         report.path = f.name
