@@ -80,6 +80,11 @@ CODE_LABELS = {
     "dose2-incomplete": "Thông tin mũi 2 chưa đủ",
     "facility-unknown": "Không tìm thấy cơ sở tiêm",
     "value-invalid": "Nội dung không hợp lệ",
+    "place-code-unknown": "Mã tỉnh/huyện/xã không có trong danh mục",
+    "place-code-mismatch": "Tên và mã địa bàn không khớp",
+    "id-missing": "Chưa ghi số CMND/CCCD",
+    "platform-required-missing": "Thiếu cột hệ thống quốc gia yêu cầu",
+    "person-duplicate": "Trùng người (họ tên, ngày sinh, số điện thoại)",
 }
 _UNICODE_FONT = "Times New Roman"
 

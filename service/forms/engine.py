@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..directory import Directory, load_default
-from . import legacy
+from . import legacy, national
 from .checks import CheckContext, check_rows
+from .checks import national as national_checks
 from .fields import FieldCatalog, load_catalog
 from .layout import DOB_FEMALE, GIVEN_NAME, find_layout, is_signature_row
 from .model import Column, Fix, Issue, Layout, Report, Sheet, Unreadable, Workbook, column_letter
@@ -63,6 +64,10 @@ def check_file(
         report.fatal = Unreadable("not-a-form", NOT_A_FORM)
         return report
     sheet, layout, rows = found[0]
+    nat = national.is_national(layout.columns)
+    if nat:  # the platform's template: the form follows the rows' dose data (SPEC)
+        layout.form = national.sheet_form(sheet.rows, rows, [
+            c.index for k, c in layout.columns.items() if k in national.DOSE_FIELDS])
     report.form, report.sheet, report.layout = layout.form, sheet.name, layout
     report.grid = sheet
     for other, _, other_rows in found[1:]:
@@ -73,7 +78,8 @@ def check_file(
     header_row = layout.header_rows[0] + 1
     columns = _birth_by_sex_columns(layout) if DOB_FEMALE in layout.columns else {
         k: c for k, c in layout.columns.items() if k != GIVEN_NAME}
-    missing = [k for k in catalog.required(layout.form) if k not in columns]
+    missing = national.missing_columns(columns) if nat else [
+        k for k in catalog.required(layout.form) if k not in columns]
     for key in missing:
         report.errors.append(Issue("column-missing", COLUMN_MISSING.format(
             label=catalog.label(key), form=form, row=header_row), row=header_row, field=key))
@@ -83,13 +89,22 @@ def check_file(
     female_rows: set[int] = set()
     ctx = CheckContext(directory=directory, form=layout.form, today=today,
                        columns=columns, report=report)
+    if nat:  # required by the template's "(*)" marks, per row; codes; the optional ID
+        ctx.row_required = national.required_for
+        ctx.row_hook = national_checks.row_hook(directory, columns)
+        ctx.id_parser = national_checks.id_parser(today.year)
     release = wb.kind in ("xlsx", "xlsm") and len(found) == 1
     decoded = _decoded_rows(sheet, layout, rows, report, release=release)
     if GIVEN_NAME in layout.columns:
         decoded = _joined_names(decoded)
     if DOB_FEMALE in layout.columns:
         decoded = _sex_from_birth_column(decoded, layout, report, female_rows)
+    if nat:
+        decoded = national.fill_names_from_codes(decoded, directory)
     check_rows(decoded, ctx)
+    if nat:
+        for rec in report.records:
+            rec.form = national.row_form(rec.values)
     if female_rows:  # point at the "Nữ" cell the sender filled, not the "Nam" one
         fcol = layout.columns[DOB_FEMALE]
         for issue in report.errors + report.warnings:
@@ -141,7 +156,7 @@ def _picker(indexes: list[int]):
 
 def _data_rows(sheet: Sheet, layout: Layout) -> Iterator[int]:
     """0-based indexes of the rows holding people; stops at the signature block."""
-    cols = [c.index for k, c in layout.columns.items() if k != "stt"]
+    cols = [c.index for k, c in layout.columns.items() if k != "stt" and k != national.IMPORT_RESULT]
     who = [layout.columns[k].index for k in ("full_name", "id_number") if k in layout.columns]
     pick, pick_who = _picker(cols), _picker(who)
     decode = _header_decoder(sheet)

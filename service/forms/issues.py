@@ -259,6 +259,30 @@ FACILITY_UNKNOWN_WARNING = IssueType(
     'An Giang. Vui lòng kiểm tra lại tên cơ sở, ví dụ "Trạm Y tế Xã Mỹ Khánh" hoặc '
     '"Trung tâm Y tế huyện Chợ Mới".', W)
 
+# ------------------------------------------------------------------------- national template
+# (the platform's import layout: GSO codes beside the names, the ID number optional)
+PLACE_CODE_UNKNOWN = IssueType(
+    "place-code-unknown",
+    '{where}: không có {kind} nào mang mã "{value}" trong danh mục của tỉnh An Giang. Vui lòng '
+    "ghi đúng mã theo danh mục PL3 của mẫu (ví dụ {example}) hoặc để trống mã và ghi tên.")
+PLACE_CODE_MISMATCH = IssueType(
+    "place-code-mismatch",
+    '{where}: mã "{value}" là {code_name}, nhưng ô {name_cell} (cột "{name_header}") ghi '
+    '"{name_value}". Tên và mã phải cùng một nơi: vui lòng sửa một trong hai ô cho khớp.')
+ID_MISSING_OPTIONAL = IssueType(
+    "id-missing",
+    "{where} đang để trống. Dòng vẫn được chuyển đi (mẫu của hệ thống quốc gia không bắt buộc "
+    "cột này), nhưng nên ghi số CCCD 12 chữ số hoặc CMND 9 chữ số để tránh trùng người.", W)
+PLATFORM_REQUIRED_MISSING = IssueType(
+    "platform-required-missing",
+    "{where} đang để trống. Dòng vẫn được chuyển đi, nhưng hệ thống tiêm chủng quốc gia yêu cầu "
+    "cột này (dấu (*) trong mẫu) và có thể từ chối dòng khi nhập: vui lòng bổ sung nếu biết.", W)
+PERSON_DUPLICATE = IssueType(
+    "person-duplicate",
+    "{where}: người này (cùng họ tên, ngày sinh và số điện thoại, không có số CMND/CCCD) trùng "
+    "với dòng {first_row}. Mỗi người chỉ ghi một lần; vui lòng xóa dòng trùng hoặc ghi số "
+    "CMND/CCCD để phân biệt.")
+
 # ------------------------------------------------------------------------- other cells
 VALUE_INVALID = IssueType(
     "value-invalid",

@@ -11,6 +11,7 @@ import re
 from typing import Any, Callable
 
 from ..textnorm import fold, tidy
+from . import national
 from .fields import DOSE_PARTS, FieldCatalog
 from .model import Column, Layout, Sheet
 
@@ -205,7 +206,8 @@ def _map(cols: list[list[str]], cat: FieldCatalog) -> tuple[dict[str, Column], d
                 if key not in mapped:
                     mapped[key] = Column(key, i, h)
                     del extra[i]
-    return mapped, extra
+    # The national platform's import template: code columns, vaccines outside the groups…
+    return national.adapt(cols, mapped, extra, lambda k: _dose_of(k, cat))
 
 
 def _score(mapped: dict[str, Column]) -> int:

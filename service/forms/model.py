@@ -113,6 +113,7 @@ class Record:
     row: int  # Excel row number
     values: dict[str, Any]  # field → parsed value (date for dates, str otherwise)
     ok: bool = True
+    form: str | None = None  # national layout: this row's form ("mau1" registration | "mau2")
 
 
 @dataclass

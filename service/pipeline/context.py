@@ -66,7 +66,7 @@ class Work:
     plan: Plan
     unit: Any = None  # directory.Unit
     checked: list[Checked] = field(default_factory=list)
-    seen_ids: set[str] = field(default_factory=set)  # ID numbers forwarded by this item so far
+    seen_ids: set[str] = field(default_factory=set)  # person keys (ID, else name+dob+phone) forwarded by this item so far
 
 
 class Stop(Exception):
