@@ -5,7 +5,7 @@ export    write the valid, repaired rows in the canonical layout
 template  write a blank Mẫu 1 / Mẫu 2 workbook
 run       run the service (``--once``: process what is waiting, then exit)
 status    health, queues, held items
-held / release / retry   the operator's tools
+held / release / discard / retry   the operator's tools
 folders   create the shared-folder subfolders, one per unit
 digest    build (and optionally send) the morning digest
 demo      run the pipeline on the sample inbox (Maildir in, file outbox out)
@@ -60,6 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
     rl = sub.add_parser("release", help="release a held item (process it again)")
     rl.add_argument("--config", required=True)
     rl.add_argument("ids", nargs="+")
+
+    ds = sub.add_parser("discard", help="close a held item without processing it")
+    ds.add_argument("--config", required=True)
+    ds.add_argument("--reason", required=True, help="why (kept in the audit log)")
+    ds.add_argument("ids", nargs="+")
 
     rt = sub.add_parser("retry", help="retry parked outgoing messages now")
     rt.add_argument("--config", required=True)
@@ -157,6 +162,7 @@ COMMANDS = {
     "status": _late("status"),
     "held": _late("held"),
     "release": _late("release"),
+    "discard": _late("discard"),
     "retry": _late("retry"),
     "folders": _late("folders"),
     "digest": _late("digest"),
