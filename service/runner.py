@@ -56,7 +56,7 @@ class Service:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.state_dir = make_private_dir(settings.state_dir)
-        self.store = open_store(self.state_dir / "state.db")
+        self.store = open_store(self.state_dir)
         self.inq = Queue(self.state_dir / "queue", "in")
         self.outbox = Outbox(self.state_dir)
         self.ctx = Context.from_settings(settings, self.store)
@@ -73,15 +73,14 @@ class Service:
     # ------------------------------------------------------------------ parts
     def _endpoint(self, section: str, allowed: tuple[str, ...], local: str):
         """(parsed URL, password, section settings) of [mailbox] or [smtp]; None if unset."""
-        cfg = self.settings.section(section)
-        url = str(cfg.get("url", ""))
-        if not url:
+        cfg = getattr(self.settings, section)
+        if not cfg.url:
             return None
-        parsed = parse_url(url, allowed=allowed)
+        parsed = parse_url(cfg.url, allowed=allowed)
         password = None
         if parsed.scheme != local:
-            password = resolve_password(parsed, env_name=cfg.get("password_env"),
-                                        credential_name=cfg.get("password_credential"))
+            password = resolve_password(parsed, env_name=cfg.password_env,
+                                        credential_name=cfg.password_credential)
         return parsed, password, cfg
 
     def _open_mail(self):
@@ -89,9 +88,10 @@ class Service:
         if ep is None:
             return None
         parsed, password, cfg = ep
-        return open_source(parsed, password=password, cafile=cfg.get("cafile") or None,
-                           done_folder=cfg.get("done_folder", "Đã xử lý"),
-                           max_message_bytes=self.settings.limit("max_message_mb") * 1_000_000)
+        return open_source(parsed, password=password, cafile=cfg.cafile or None,
+                           done_folder=cfg.done_folder, idle_cycle=cfg.idle_cycle_seconds,
+                           timeout=cfg.timeout_seconds,
+                           max_message_bytes=self.settings.bytes_limit("max_message_mb"))
 
     def _open_folder(self):
         if self.settings.folder_path is None:
@@ -104,10 +104,9 @@ class Service:
         if ep is None:
             return None
         parsed, password, cfg = ep
-        transport = open_transport(cfg["url"], password=password, cafile=cfg.get("cafile") or None)
-        return Sender(self.outbox, transport, self.store,
-                      give_up_after=float(cfg.get("retry_days", 3)) * 86400,
-                      base_delay=float(cfg.get("retry_base_seconds", 30)))
+        transport = open_transport(cfg.url, password=password, cafile=cfg.cafile or None)
+        return Sender(self.outbox, transport, self.store, give_up_after=cfg.retry_days * 86400,
+                      base_delay=cfg.retry_base_seconds)
 
     # ------------------------------------------------------------------ intake
     def take_mail(self) -> int:
@@ -133,29 +132,7 @@ class Service:
         meta = entry.meta
         if meta.get("source") == "folder":
             return self.folder.item(entry)
-        from .intake.mime import extract
-        from .intake.autoreply import classify
-        data = entry.data
-        ex = extract(data, max_files=self.settings.limit("max_attachments"),
-                     max_file_bytes=self.settings.limit("max_file_mb") * 1_000_000)
-        received = _received_at(ex.date, meta.get("taken_at"))
-        headers = BytesParser(policy=compat32).parsebytes(data, headersonly=True)
-        automatic = classify(headers, {self.ctx.intake_address})
-        skipped = [(s.name, s.reason_code) for s in ex.skipped]
-        if headers.get(TRUNCATED_HEADER):  # fetched as headers only: the whole mail is too large
-            skipped.append((ex.subject or "(thư)", "too-large"))
-        from .pipeline.item import FileIn
-        key = incoming_key(ex.message_id, data)
-        if meta.get("released"):
-            key += f"#released-{meta['released']}"  # the operator asked for a fresh run
-        return Item(
-            key=key, source="mail", received_at=received,
-            files=[FileIn(a.name, a.data) for a in ex.files],
-            skipped=skipped,
-            sender=ex.from_addr or "", sender_name=ex.from_name or "", subject=ex.subject or "",
-            message_id=ex.message_id or "", in_reply_to=ex.in_reply_to or "",
-            references=list(ex.references or []), body_text=ex.body_text or "",
-            automatic=automatic, raw=data, problems=list(ex.problems or []))
+        return mail_item(entry.data, meta, self.settings, self.ctx.intake_address)
 
     def process_entry(self, entry: Entry) -> str:
         item = self._item(entry)
@@ -301,7 +278,7 @@ class Service:
         self._wake = wake
 
         def mail_loop():
-            sweep = float(self.settings.section("mailbox").get("sweep_seconds", 180))
+            sweep = self.settings.mailbox.sweep_seconds
             while not self.stop.is_set():
                 try:
                     if self.take_mail():
@@ -400,6 +377,42 @@ class Service:
                 except Exception:  # noqa: BLE001
                     pass
         self.store.close()
+
+
+def mail_item(data: bytes, meta: dict, settings: Settings, intake_address: str) -> Item:
+    """A queued message as the pipeline's Item (also used to process a held one again).
+
+    ``meta["released"]``: a parked entry the operator put back (a fresh key, sender not
+    re-verified); ``meta["vouched"]``: the operator released an unverified sender's hold."""
+    from .intake.mime import extract
+    from .intake.autoreply import classify
+    from .pipeline.item import FileIn
+    ex = extract(data, max_files=settings.limit("max_attachments"),
+                 max_file_bytes=settings.bytes_limit("max_file_mb"))
+    received = _received_at(ex.date, meta.get("taken_at"))
+    headers = BytesParser(policy=compat32).parsebytes(data, headersonly=True)
+    automatic = classify(headers, {intake_address})
+    skipped = [(s.name, s.reason_code) for s in ex.skipped]
+    if headers.get(TRUNCATED_HEADER):  # fetched as headers only: the whole mail is too large
+        skipped.append((ex.subject or "(thư)", "too-large"))
+    key = incoming_key(ex.message_id, data)
+    if meta.get("released"):
+        key += f"#released-{meta['released']}"  # the operator asked for a fresh run
+    authenticated, why = None, ""
+    authserv = str(settings.section("trust").get("authserv_id", "") or "")
+    if authserv and not meta.get("released") and not meta.get("vouched"):
+        from .intake.authres import verify  # a release is the operator's own decision
+        verdict = verify(data, ex.from_addr or "", authserv)
+        authenticated, why = verdict.ok, verdict.why
+    return Item(
+        authenticated=authenticated, auth_why=why,
+        key=key, source="mail", received_at=received,
+        files=[FileIn(a.name, a.data) for a in ex.files],
+        skipped=skipped,
+        sender=ex.from_addr or "", sender_name=ex.from_name or "", subject=ex.subject or "",
+        message_id=ex.message_id or "", in_reply_to=ex.in_reply_to or "",
+        references=list(ex.references or []), body_text=ex.body_text or "",
+        automatic=automatic, raw=data, problems=list(ex.problems or []))
 
 
 def _received_at(date_header, taken_at) -> datetime:

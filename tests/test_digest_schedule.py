@@ -22,13 +22,13 @@ AFTER = datetime(2021, 8, 26, 9, 30, tzinfo=VN)  # D+1, after 07:00: D's digest 
 @pytest.fixture
 def env(tmp_path):
     settings = make_settings(tmp_path)
-    store = open_store(settings.state_dir / "state.db")
+    store = open_store(settings.state_dir)
     fill_scenario(store, settings.directory)
     outbox = Outbox(settings.state_dir)
     renderer = Renderer(settings.templates_path)
     made = []
 
-    def scheduler():
+    def scheduler(settings=settings):
         s = DigestScheduler(settings, store, outbox, renderer)
         made.append(s)
         return s
@@ -117,8 +117,7 @@ def test_the_cron_job_is_set_up_and_fires(env):
 
     # a scheduler whose time has passed today; make its job fire now: in its own thread it
     # runs run_due() for yesterday (real clock)
-    settings.raw["digest"]["time"] = "00:00"
-    s = scheduler()
+    s = scheduler(settings.with_values("digest", time="00:00"))
     assert s.start() is True
     yesterday = datetime.now(VN).date() - timedelta(days=1)
     s._scheduler.get_job("digest").modify(next_run_time=datetime.now(VN))

@@ -47,7 +47,7 @@ class Box:
 
     def store(self):
         from service.state import open_store
-        return open_store(self.tmp / "state" / "state.db")
+        return open_store(self.tmp / "state")
 
 
 def reply(to_msg: dict, sender: str, text: str) -> bytes:
@@ -161,3 +161,38 @@ def test_pythons_own_email_test_corpus_goes_through_without_a_crash(tmp_path):
     finally:
         con.close()
     assert count >= len({f.read_bytes() for f in files}) - 5  # a few corpus files are identical messages
+
+
+def test_from_name_is_the_display_name_of_what_is_sent(tmp_path):
+    box = Box(tmp_path)
+    text = box.cfg.read_text(encoding="utf-8").replace("[smtp]\n", '[smtp]\nfrom_name = "Tổ tiếp nhận"\n', 1)
+    box.cfg.write_text(text, encoding="utf-8")
+    box.drop(submission("vanthu@stc.angiang.example", mau1_xlsx("Sở Tài chính", provincial_people(31, 1))))
+    sent = box.run()
+    assert {m["kind"] for m in sent} == {"forward", "receipt"}
+    assert all(m["msg"]["From"].addresses[0].display_name == "Tổ tiếp nhận" for m in sent)
+
+
+def test_max_attachments_caps_the_files_read_from_one_message(tmp_path):
+    box = Box(tmp_path, max_attachments=1)
+    raw = EmailMessage()
+    raw["From"], raw["To"], raw["Subject"] = "vanthu@stc.angiang.example", "tiemchung@angiang.example", "DS"
+    raw["Message-ID"] = "<two-files@stc.angiang.example>"
+    raw.set_content("Hai tệp.")
+    for n in range(2):
+        raw.add_attachment(mau1_xlsx("Sở Tài chính", provincial_people(40 + n, 1)), maintype="application",
+                           subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet", filename=f"DS{n}.xlsx")
+    box.drop(bytes(raw))
+    sent = box.run()
+    forwarded = [a["name"] for m in sent if m["kind"] == "forward" for a in m["attachments"]]
+    assert len(forwarded) == 1  # the second file was not read (the reply names it as skipped)
+    (answer,) = [m for m in sent if m["kind"] in ("receipt", "error-report")]
+    assert "DS1.xlsx" in answer["text"]
+
+
+def test_unknown_sender_notices_per_day_caps_the_short_notices(tmp_path):
+    box = Box(tmp_path, unknown_sender_notices_per_day=2)
+    for i in range(3):
+        box.drop(submission("la@gmail.example", mau1_xlsx("Không rõ", provincial_people(50 + i, 1))))
+    sent = box.run()
+    assert [m["kind"] for m in sent] == ["notice-unknown-sender"] * 2

@@ -73,7 +73,8 @@ def build_digest(settings: Settings, store: Store, day: date, renderer: Renderer
     rendered = renderer.render(
         KIND, f=f, cid_trend=cid_trend, cid_districts=cid_districts, xlsx_name=xlsx_name,
         rows_shown=ROWS_SHOWN, silent_shown=SILENT_SHOWN, errors_shown=TOP_ERRORS,
-        intake=intake, support_phones=directory.support_phones)
+        intake=intake, support_phones=directory.support_phones,
+        senders_verified=bool(str(settings.section("trust").get("authserv_id", "") or "").strip()))
     msg = build(
         rendered, sender=intake, sender_name=settings.section("smtp").get("from_name", ""),
         to=[("", a) for a in directory.leaders], message_id=message_id or digest_message_id(settings, day),

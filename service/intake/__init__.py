@@ -8,7 +8,8 @@ __all__ = ["DONE_FOLDER", "RawMessage", "Source", "open_source"]
 
 
 def open_source(url: str | MailURL, *, password: str | None = None, cafile: str | None = None,
-                done_folder: str = DONE_FOLDER, max_message_bytes: int | None = None) -> Source:
+                done_folder: str = DONE_FOLDER, idle_cycle: float = 240.0, timeout: float = 30.0,
+                max_message_bytes: int | None = None) -> Source:
     """The source for a `[mailbox] url` (imap://, imaps:// or maildir:)."""
     parsed = url if isinstance(url, MailURL) else parse_url(url, allowed=("imap", "imaps", "maildir"))
     if parsed.scheme == "maildir":
@@ -20,4 +21,5 @@ def open_source(url: str | MailURL, *, password: str | None = None, cafile: str 
     if password is not None:
         parsed = parsed.with_password(password)
     extra = {"max_message_bytes": max_message_bytes} if max_message_bytes else {}
-    return ImapSource(parsed, folder=parsed.path or "INBOX", done_folder=done_folder, cafile=cafile, **extra)
+    return ImapSource(parsed, folder=parsed.path or "INBOX", done_folder=done_folder, cafile=cafile,
+                      idle_cycle=idle_cycle, timeout=timeout, **extra)

@@ -83,17 +83,13 @@ class FolderIntake:
         self.inq = inq
         self.store = store
         self.state_dir = Path(settings.state_dir)
-        f = settings.section("folder")
-        self.settle = max(0.0, float(f.get("settle_seconds", 2)))
+        f = settings.folder
+        self.settle = max(0.0, f.settle_seconds)
         # a file stable but not (yet) a valid workbook waits this long before it is taken anyway
-        self.grace = float(f.get("invalid_grace_seconds", max(10.0, 5 * self.settle)))
-        self.rescan_every = max(1.0, float(f.get("rescan_minutes", 10)) * 60)
-        try:
-            self.max_bytes = int(settings.limit("max_file_mb")) * 1_000_000
-        except (KeyError, TypeError, ValueError):
-            self.max_bytes = 25_000_000
-        self.watcher = FolderWatcher(self.root, str(f.get("mode", "auto")),
-                                     float(f.get("poll_seconds", 5)))
+        self.grace = f.invalid_grace_seconds or max(10.0, 5 * self.settle)
+        self.rescan_every = max(1.0, f.rescan_minutes * 60)
+        self.max_bytes = settings.bytes_limit("max_file_mb")
+        self.watcher = FolderWatcher(self.root, f.mode, f.poll_seconds)
         self._pending: dict[str, _Pending] = {}
         self._known: dict[str, Signature] = {}  # path → signature already queued or finished
         self._warned: set[tuple[str, str]] = set()

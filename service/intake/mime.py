@@ -121,7 +121,9 @@ class Extracted:
 
 # --------------------------------------------------------------------------- text helpers
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# control characters, and bidi embeddings/overrides/isolates (a name or subject must not
+# reorder the text of what we send back)
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c]")
 
 
 def _unmangle(text: str) -> str:

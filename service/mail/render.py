@@ -13,6 +13,8 @@ import tomllib
 
 import jinja2
 
+from ..addresses import clean_echo
+
 
 @dataclass
 class Rendered:
@@ -37,10 +39,18 @@ def _num(v) -> str:
         return str(v)
 
 
+def _finalize(value):
+    """Every value a template prints: bidi controls and control characters removed."""
+    if isinstance(value, str):
+        cleaned = clean_echo(value)
+        return cleaned if type(value) is str else type(value)(cleaned)  # Markup stays Markup
+    return value
+
+
 class Renderer:
     def __init__(self, folder: Path):
         self.folder = Path(folder)
-        common = dict(loader=jinja2.FileSystemLoader(str(self.folder)), undefined=jinja2.StrictUndefined,
+        common = dict(finalize=_finalize, loader=jinja2.FileSystemLoader(str(self.folder)), undefined=jinja2.StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
         self.text_env = jinja2.Environment(autoescape=False, **common)
         self.html_env = jinja2.Environment(autoescape=True, **common)

@@ -1,6 +1,6 @@
 """The pipeline: one item (a message or a dropped file) in, one Plan out.
 
-    screen → confirm → identify → attachments → check → route → dedupe → forward → reply
+    screen → trust → confirm → identify → attachments → check → route → dedupe → forward → reply
 
 Each step is a module in ``handlers/``; ``commit`` then makes the Plan durable.
 """

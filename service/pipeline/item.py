@@ -31,3 +31,7 @@ class Item:
     folder_file: str | None = None  # folder intake: path of the dropped file (relative to the share)
     raw: bytes | None = None  # the message as received (kept when held)
     problems: list[str] = field(default_factory=list)
+    # sender authentication ([trust] authserv_id): None = not checked (no [trust], dropped file,
+    # released by the operator); else whether the receiving server authenticated the From
+    authenticated: bool | None = None
+    auth_why: str = ""  # "dmarc=pass", "no-results", "dkim=fail" … (never personal data)

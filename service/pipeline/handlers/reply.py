@@ -5,6 +5,7 @@ sender address per day; a reply over the cap is held for the operator instead.
 """
 from __future__ import annotations
 
+from ...addresses import is_plain
 from ...mail.compose import XLSM, XLSX, build_bytes, stable_message_id
 from ..context import Checked, Context, Work
 from ..plan import Held, Outgoing
@@ -13,9 +14,19 @@ from . import files_out
 MAX_LISTED_ERRORS = 60
 
 
+def _split(r) -> dict | None:
+    """A national-layout file holding registrations and dosed rows: people per form."""
+    counts = {"mau1": 0, "mau2": 0}
+    for rec in r.records:
+        if rec.form in counts:
+            counts[rec.form] += 1
+    return counts if counts["mau1"] and counts["mau2"] else None
+
+
 def _file_view(c: Checked, held_rows: int) -> dict:
     r = c.report
     return {
+        "split": _split(r),
         "name": c.file.name,
         "form": r.form,
         "rows": r.rows,
@@ -27,7 +38,9 @@ def _file_view(c: Checked, held_rows: int) -> dict:
         "warnings": r.warnings[:MAX_LISTED_ERRORS],
         "warning_count": len(r.warnings),
         "fix_count": len(r.fixes),
-        "deliveries": [{"to": d.to, "cc": d.cc, "rows": len(d.records)} for d in c.fresh],
+        "skipped_rows": [(kind, len(rows)) for kind, rows in r.skipped.items() if rows],
+        "deliveries": [{"to": d.to, "cc": d.cc, "rows": len(d.records), "form": d.form or r.form}
+                       for d in c.fresh],
         "forwarded_rows": sum(len(d.records) for d in c.fresh),
         "already": sorted(c.already.items()),
         "held_rows": held_rows,
@@ -35,19 +48,27 @@ def _file_view(c: Checked, held_rows: int) -> dict:
     }
 
 
-def _capped(w: Work, ctx: Context, cap: str) -> bool:
-    addr = w.item.sender
+def _capped(w: Work, ctx: Context, cap: str, addr: str) -> bool:
+    if "reply-cap" in ctx.released:  # the operator released a held reply: send it
+        return False
     day = w.item.received_at.date()
     sent = ctx.store.count_replies(addr, day) + w.plan.replied_to.count(addr)
     return sent >= ctx.limit(cap)
 
 
-def _send(w: Work, ctx: Context, kind: str, rendered, attachments, cap: str) -> None:
+def _send(w: Work, ctx: Context, kind: str, rendered, attachments, cap: str, counter: str = "") -> None:
+    """Queue one reply to the sender; ``counter`` names a separate daily count (default: the address)."""
     item, plan = w.item, w.plan
     if not item.sender:
         return
-    if _capped(w, ctx, cap):
-        plan.held.append(Held("reply-cap", ctx.renderer.reason("reply-cap", kind=kind), item.subject, None))
+    if not is_plain(item.sender):
+        # "x%evil@unit", quoted or routed addresses: never written to (the item stays visible)
+        plan.audit.append(("reply-refused", {"kind": kind, "why": "address-not-plain"}))
+        return
+    counter = f"{counter}:{item.sender}" if counter else item.sender
+    if _capped(w, ctx, cap, counter):
+        if plan.outcome != "held":  # an item already held for the operator needs no second entry
+            plan.held.append(Held("reply-cap", ctx.renderer.reason("reply-cap", kind=kind), item.subject, None))
         plan.audit.append(("reply-capped", {"kind": kind}))
         return
     mid = stable_message_id(ctx.domain, item.key, "reply", kind)
@@ -56,7 +77,7 @@ def _send(w: Work, ctx: Context, kind: str, rendered, attachments, cap: str) -> 
                 when=ctx.now(), in_reply_to=item.message_id, references=item.references,
                 attachments=attachments, extra_headers={"X-Vaxmail-Code": plan.code, "X-Vaxmail-Kind": kind})
     plan.outgoing.append(Outgoing(kind, mid, data, ctx.intake_address, [item.sender]))
-    plan.replied_to.append(item.sender)
+    plan.replied_to.append(counter)
 
 
 def _common(w: Work, ctx: Context) -> dict:
@@ -71,7 +92,7 @@ def _folder_unit_address(w: Work) -> str:
 
 
 def send_notice(w: Work, ctx: Context, kind: str, *, cap: str = "replies_per_sender_per_day",
-                templates: bool = False) -> None:
+                templates: bool = False, counter: str = "") -> None:
     if w.item.source == "folder":
         # the notice lands beside the file; mailed too when the unit has an address
         text = ctx.renderer.text(f"{kind}.txt.j2", skipped=w.item.skipped, **_common(w, ctx))
@@ -85,7 +106,7 @@ def send_notice(w: Work, ctx: Context, kind: str, *, cap: str = "replies_per_sen
     if templates:
         atts = [("Mau1_dang_ky_tiem_mui_1.xlsx", files_out.template_bytes("mau1", ctx.directory), XLSX),
                 ("Mau2_bo_sung_da_tiem.xlsx", files_out.template_bytes("mau2", ctx.directory), XLSX)]
-    _send(w, ctx, kind, rendered, atts, cap)
+    _send(w, ctx, kind, rendered, atts, cap, counter)
 
 
 def handle(w: Work, ctx: Context) -> None:
@@ -106,7 +127,8 @@ def handle(w: Work, ctx: Context) -> None:
                         ("Mau2_bo_sung_da_tiem.xlsx", files_out.template_bytes("mau2", ctx.directory), XLSX)]
     common = _common(w, ctx)
     if w.item.source == "folder":
-        receipt = ctx.renderer.text("folder-receipt.txt.j2", files=views, kind=kind, **common)
+        receipt = ctx.renderer.text("folder-receipt.txt.j2", files=views, kind=kind, skipped=w.item.skipped,
+                                     **common)
         w.plan.results.append(("receipt", receipt.encode("utf-8")))
         for c in w.checked:
             if c.annotated:
