@@ -38,6 +38,7 @@ def _file_view(c: Checked, held_rows: int) -> dict:
         "warnings": r.warnings[:MAX_LISTED_ERRORS],
         "warning_count": len(r.warnings),
         "fix_count": len(r.fixes),
+        "skipped_rows": [(kind, len(rows)) for kind, rows in r.skipped.items() if rows],
         "deliveries": [{"to": d.to, "cc": d.cc, "rows": len(d.records), "form": d.form or r.form}
                        for d in c.fresh],
         "forwarded_rows": sum(len(d.records) for d in c.fresh),
@@ -48,6 +49,8 @@ def _file_view(c: Checked, held_rows: int) -> dict:
 
 
 def _capped(w: Work, ctx: Context, cap: str, addr: str) -> bool:
+    if "reply-cap" in ctx.released:  # the operator released a held reply: send it
+        return False
     day = w.item.received_at.date()
     sent = ctx.store.count_replies(addr, day) + w.plan.replied_to.count(addr)
     return sent >= ctx.limit(cap)
