@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     root = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="vaxmail-bench-digest-"))
     last_day = date(2021, 9, 30)
     try:
-        store = open_store(root / "state.db")
+        store = open_store(root)
         t = time.perf_counter()
         filled = fill(store, settings.directory, args.rows, args.per_file, args.days, last_day)
         fill_s = time.perf_counter() - t

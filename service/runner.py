@@ -56,7 +56,7 @@ class Service:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.state_dir = make_private_dir(settings.state_dir)
-        self.store = open_store(self.state_dir / "state.db")
+        self.store = open_store(self.state_dir)
         self.inq = Queue(self.state_dir / "queue", "in")
         self.outbox = Outbox(self.state_dir)
         self.ctx = Context.from_settings(settings, self.store)
@@ -130,36 +130,7 @@ class Service:
         meta = entry.meta
         if meta.get("source") == "folder":
             return self.folder.item(entry)
-        from .intake.mime import extract
-        from .intake.autoreply import classify
-        data = entry.data
-        ex = extract(data, max_files=self.settings.limit("max_attachments"),
-                     max_file_bytes=self.settings.bytes_limit("max_file_mb"))
-        received = _received_at(ex.date, meta.get("taken_at"))
-        headers = BytesParser(policy=compat32).parsebytes(data, headersonly=True)
-        automatic = classify(headers, {self.ctx.intake_address})
-        skipped = [(s.name, s.reason_code) for s in ex.skipped]
-        if headers.get(TRUNCATED_HEADER):  # fetched as headers only: the whole mail is too large
-            skipped.append((ex.subject or "(thư)", "too-large"))
-        from .pipeline.item import FileIn
-        key = incoming_key(ex.message_id, data)
-        if meta.get("released"):
-            key += f"#released-{meta['released']}"  # the operator asked for a fresh run
-        authenticated, why = None, ""
-        authserv = str(self.settings.section("trust").get("authserv_id", "") or "")
-        if authserv and not meta.get("released"):  # a release is the operator's own decision
-            from .intake.authres import verify
-            verdict = verify(data, ex.from_addr or "", authserv)
-            authenticated, why = verdict.ok, verdict.why
-        return Item(
-            authenticated=authenticated, auth_why=why,
-            key=key, source="mail", received_at=received,
-            files=[FileIn(a.name, a.data) for a in ex.files],
-            skipped=skipped,
-            sender=ex.from_addr or "", sender_name=ex.from_name or "", subject=ex.subject or "",
-            message_id=ex.message_id or "", in_reply_to=ex.in_reply_to or "",
-            references=list(ex.references or []), body_text=ex.body_text or "",
-            automatic=automatic, raw=data, problems=list(ex.problems or []))
+        return mail_item(entry.data, meta, self.settings, self.ctx.intake_address)
 
     def process_entry(self, entry: Entry) -> str:
         item = self._item(entry)
@@ -402,6 +373,42 @@ class Service:
                 except Exception:  # noqa: BLE001
                     pass
         self.store.close()
+
+
+def mail_item(data: bytes, meta: dict, settings: Settings, intake_address: str) -> Item:
+    """A queued message as the pipeline's Item (also used to process a held one again).
+
+    ``meta["released"]``: a parked entry the operator put back (a fresh key, sender not
+    re-verified); ``meta["vouched"]``: the operator released an unverified sender's hold."""
+    from .intake.mime import extract
+    from .intake.autoreply import classify
+    from .pipeline.item import FileIn
+    ex = extract(data, max_files=settings.limit("max_attachments"),
+                 max_file_bytes=settings.bytes_limit("max_file_mb"))
+    received = _received_at(ex.date, meta.get("taken_at"))
+    headers = BytesParser(policy=compat32).parsebytes(data, headersonly=True)
+    automatic = classify(headers, {intake_address})
+    skipped = [(s.name, s.reason_code) for s in ex.skipped]
+    if headers.get(TRUNCATED_HEADER):  # fetched as headers only: the whole mail is too large
+        skipped.append((ex.subject or "(thư)", "too-large"))
+    key = incoming_key(ex.message_id, data)
+    if meta.get("released"):
+        key += f"#released-{meta['released']}"  # the operator asked for a fresh run
+    authenticated, why = None, ""
+    authserv = str(settings.section("trust").get("authserv_id", "") or "")
+    if authserv and not meta.get("released") and not meta.get("vouched"):
+        from .intake.authres import verify  # a release is the operator's own decision
+        verdict = verify(data, ex.from_addr or "", authserv)
+        authenticated, why = verdict.ok, verdict.why
+    return Item(
+        authenticated=authenticated, auth_why=why,
+        key=key, source="mail", received_at=received,
+        files=[FileIn(a.name, a.data) for a in ex.files],
+        skipped=skipped,
+        sender=ex.from_addr or "", sender_name=ex.from_name or "", subject=ex.subject or "",
+        message_id=ex.message_id or "", in_reply_to=ex.in_reply_to or "",
+        references=list(ex.references or []), body_text=ex.body_text or "",
+        automatic=automatic, raw=data, problems=list(ex.problems or []))
 
 
 def _received_at(date_header, taken_at) -> datetime:

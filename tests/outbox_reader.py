@@ -13,17 +13,28 @@ def addresses(value) -> list[str]:
     return sorted(a.lower() for _, a in getaddresses([str(value)]) if a) if value else []
 
 
-def rows_in(xlsx: bytes) -> int:
-    """Data rows of an attached workbook, read back by the form engine itself."""
+def read_forward(xlsx: bytes) -> dict:
+    """An attached forward read back by the form engine itself (the round trip): its rows,
+    its errors and the people in it (name, birth date, ID) with the layout it was read in."""
     from service.forms.engine import check_file
+    from service.forms.national import is_national
 
     fd, path = tempfile.mkstemp(suffix=".xlsx")
     with os.fdopen(fd, "wb") as fh:
         fh.write(xlsx)
     try:
-        return check_file(path).rows
+        r = check_file(path)
     finally:
         os.unlink(path)
+    return {"rows": r.rows, "errors": [e.as_json() for e in r.errors], "form": r.form,
+            "national": r.layout is not None and is_national(r.layout.columns),
+            "people": sorted((rec.values.get("full_name") or "", str(rec.values.get("dob")),
+                              rec.values.get("id_number") or "") for rec in r.records)}
+
+
+def rows_in(xlsx: bytes) -> int:
+    """Data rows of an attached workbook, read back by the form engine itself."""
+    return read_forward(xlsx)["rows"]
 
 
 def workbook_problems(data: bytes) -> list[str]:
@@ -52,8 +63,9 @@ def read_message(data: bytes, count_rows: bool = True) -> dict:
         if not name:
             continue
         payload = part.get_payload(decode=True)
-        atts.append({"name": name, "data": payload,
-                     "rows": rows_in(payload) if count_rows and m["X-Vaxmail-Kind"] == "forward" else None})
+        back = read_forward(payload) if count_rows and m["X-Vaxmail-Kind"] == "forward" else None
+        atts.append({"name": name, "data": payload, "rows": back["rows"] if back else None,
+                     "check": back})
     body = m.get_body(("plain",))
     return {
         "kind": str(m["X-Vaxmail-Kind"] or ""),

@@ -99,7 +99,7 @@ def settings(tmp_path):
 
 @pytest.fixture
 def store(settings):
-    s = open_store(settings.state_dir / "state.db")
+    s = open_store(settings.state_dir)
     yield s
     s.close()
 
@@ -118,7 +118,7 @@ def renderer(settings):
 def built(tmp_path_factory):
     """The scenario's digest, built once for the read-only tests."""
     settings = make_settings(tmp_path_factory.mktemp("digest"))
-    store = open_store(settings.state_dir / "state.db")
+    store = open_store(settings.state_dir)
     scenario = fill_scenario(store, settings.directory)
     msg, fig, files = build_digest(settings, store, D, Renderer(settings.templates_path))
     yield settings, store, scenario, msg, fig, files

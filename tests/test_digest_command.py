@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from PIL import Image
 
-from service.state import open_store
+from service.state import DB_NAME, open_store
 from service.digest import command
 from tests.test_digest import D, fill_scenario
 
@@ -39,7 +39,7 @@ def _filled(tmp_path: Path, smtp: str | None = None) -> Path:
     from service.config import load_settings
     cfg = _config(tmp_path, smtp)
     settings = load_settings(cfg)
-    store = open_store(settings.state_dir / command.STATE_DB)
+    store = open_store(settings.state_dir)
     fill_scenario(store, settings.directory)
     store.close()
     return cfg
@@ -90,7 +90,7 @@ def test_send_queues_sends_and_marks_the_day(tmp_path, capsys):
     assert len(files) == 1
     msg = message_from_bytes(files[0].read_bytes(), policy=default_policy)
     assert msg["X-Vaxmail-Digest"] == "2021-08-25"
-    store = open_store(tmp_path / "state" / command.STATE_DB)
+    store = open_store(tmp_path / "state")
     try:
         assert store.digest_sent(D)  # the scheduler will not send this day again
     finally:
@@ -120,7 +120,7 @@ def test_after_the_demo_the_digest_matches_the_state(tmp_path):
     done = _cli("demo", "--dir", str(demo), cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     cfg = demo / "vaxmail.toml"
-    db = demo / "state" / command.STATE_DB
+    db = demo / "state" / DB_NAME
 
     def state() -> dict:
         with sqlite3.connect(db) as c:

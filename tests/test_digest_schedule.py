@@ -22,7 +22,7 @@ AFTER = datetime(2021, 8, 26, 9, 30, tzinfo=VN)  # D+1, after 07:00: D's digest 
 @pytest.fixture
 def env(tmp_path):
     settings = make_settings(tmp_path)
-    store = open_store(settings.state_dir / "state.db")
+    store = open_store(settings.state_dir)
     fill_scenario(store, settings.directory)
     outbox = Outbox(settings.state_dir)
     renderer = Renderer(settings.templates_path)

@@ -47,7 +47,7 @@ class Box:
 
     def store(self):
         from service.state import open_store
-        return open_store(self.tmp / "state" / "state.db")
+        return open_store(self.tmp / "state")
 
 
 def reply(to_msg: dict, sender: str, text: str) -> bytes:

@@ -29,8 +29,6 @@ from .schedule import queue_digest
 
 log = logging.getLogger(__name__)
 
-STATE_DB = "state.db"  # the runner's database name inside the state directory
-
 
 def _num(n: int) -> str:
     return f"{int(n):,}".replace(",", ".")
@@ -62,7 +60,7 @@ def run(args) -> int:
         if not state.is_dir():
             return _fail(f"không tìm thấy thư mục trạng thái {state} (state directory not found); "
                          "hãy chạy dịch vụ trước", 2)
-        store = open_store(state / STATE_DB)
+        store = open_store(state)
     except ConfigError as exc:
         return _fail(str(exc), 2)
     except (OSError, sqlite3.Error, ValueError) as exc:

@@ -81,6 +81,11 @@ CODE_LABELS = {
     "dose2-incomplete": "Thông tin mũi 2 chưa đủ",
     "facility-unknown": "Không tìm thấy cơ sở tiêm",
     "value-invalid": "Nội dung không hợp lệ",
+    "place-code-unknown": "Mã tỉnh/huyện/xã không có trong danh mục",
+    "place-code-mismatch": "Tên và mã địa bàn không khớp",
+    "id-missing": "Chưa ghi số CMND/CCCD",
+    "platform-required-missing": "Thiếu cột hệ thống quốc gia yêu cầu",
+    "person-duplicate": "Trùng người (họ tên, ngày sinh, số điện thoại)",
 }
 _UNICODE_FONT = "Times New Roman"
 
@@ -171,6 +176,12 @@ def build_plan(report: Report, grid: Sheet | None = None) -> SheetPlan | None:
     row_warns: dict[int, list[str]] = defaultdict(list)
     err_ids = {id(i) for i in report.errors}
     col_of: dict[str, int] = {}
+    # a value merged down over rows is marked on the merge's top cell, where the sender wrote it
+    anchor: dict[tuple[int, int], tuple[int, int]] = {}
+    for r0, c0, r1, c1 in layout.merges:
+        for r in range(r0 + 2, r1 + 2):
+            for c in range(c0, c1 + 1):
+                anchor[(r, c)] = (r0 + 1, c0)
     for issue in [*report.errors, *report.warnings]:
         if issue.row is None:
             continue
@@ -183,11 +194,12 @@ def build_plan(report: Report, grid: Sheet | None = None) -> SheetPlan | None:
             if c is None:
                 c = col_of[issue.column] = xlsx_patch.col_index(issue.column)
             kind = "error" if is_err else "warning"
-            if fills[issue.row].get(c) != "error":
-                fills[issue.row][c] = kind
+            r, c = anchor.get((issue.row, c), (issue.row, c)) if anchor else (issue.row, c)
+            if fills[r].get(c) != "error":
+                fills[r][c] = kind
             text = issue.message if is_err else f"Cảnh báo: {issue.message}"
-            if text not in cell_msgs[(issue.row, c)]:
-                cell_msgs[(issue.row, c)].append(text)
+            if text not in cell_msgs[(r, c)]:
+                cell_msgs[(r, c)].append(text)
     loi_text: dict[int, str] = {}
     for r in set(row_errs) | set(row_warns):
         parts = list(dict.fromkeys(row_errs.get(r, [])))

@@ -20,9 +20,20 @@ def _via_temp(write, suffix: str = ".xlsx") -> bytes:
         os.unlink(path)
 
 
-def export_bytes(report: Report, records: list[Record], title: str) -> bytes:
-    from ...forms.export import export_bytes as export_to_bytes
-    return export_to_bytes(report, records=records, title=title)
+def export_bytes(report: Report, records: list[Record], title: str, form: str | None = None) -> bytes:
+    """The project's canonical layout (for receivers who chose it in the directory)."""
+    from ...forms.export import write_rows
+    import io
+    buf = io.BytesIO()
+    f = form or report.form
+    write_rows(f if f in ("mau1", "mau2") else "mau1", buf, list(records), title=title)
+    return buf.getvalue()
+
+
+def national_bytes(records: list[Record], directory) -> bytes:
+    """The national platform's import template (the default layout of forwards)."""
+    from ...forms.national import write_bytes
+    return write_bytes(records, directory)
 
 
 def annotated_bytes(report: Report, src: bytes, name: str) -> bytes:

@@ -14,9 +14,19 @@ from . import files_out
 MAX_LISTED_ERRORS = 60
 
 
+def _split(r) -> dict | None:
+    """A national-layout file holding registrations and dosed rows: people per form."""
+    counts = {"mau1": 0, "mau2": 0}
+    for rec in r.records:
+        if rec.form in counts:
+            counts[rec.form] += 1
+    return counts if counts["mau1"] and counts["mau2"] else None
+
+
 def _file_view(c: Checked, held_rows: int) -> dict:
     r = c.report
     return {
+        "split": _split(r),
         "name": c.file.name,
         "form": r.form,
         "rows": r.rows,
@@ -28,7 +38,9 @@ def _file_view(c: Checked, held_rows: int) -> dict:
         "warnings": r.warnings[:MAX_LISTED_ERRORS],
         "warning_count": len(r.warnings),
         "fix_count": len(r.fixes),
-        "deliveries": [{"to": d.to, "cc": d.cc, "rows": len(d.records)} for d in c.fresh],
+        "skipped_rows": [(kind, len(rows)) for kind, rows in r.skipped.items() if rows],
+        "deliveries": [{"to": d.to, "cc": d.cc, "rows": len(d.records), "form": d.form or r.form}
+                       for d in c.fresh],
         "forwarded_rows": sum(len(d.records) for d in c.fresh),
         "already": sorted(c.already.items()),
         "held_rows": held_rows,
@@ -37,6 +49,8 @@ def _file_view(c: Checked, held_rows: int) -> dict:
 
 
 def _capped(w: Work, ctx: Context, cap: str, addr: str) -> bool:
+    if "reply-cap" in ctx.released:  # the operator released a held reply: send it
+        return False
     day = w.item.received_at.date()
     sent = ctx.store.count_replies(addr, day) + w.plan.replied_to.count(addr)
     return sent >= ctx.limit(cap)
