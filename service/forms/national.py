@@ -396,9 +396,10 @@ def facility_codes(directory: Directory) -> dict[str, str]:
 
 
 def write(records: Sequence[Record], out: str | os.PathLike[str] | IO[bytes], directory: Directory,
-          notes: bool = True) -> None:
+          notes: bool = True, results: Sequence[str | None] | None = None) -> None:
     """``records`` in the national template's layout: notes rows 1–5, header rows 7–8, data
-    from row 9, the platform's codes, ``#`` from 1, column Z empty."""
+    from row 9, the platform's codes, ``#`` from 1, column Z empty (or ``results[i]``: the
+    platform's answer, when rows go back to their unit)."""
     codes = facility_codes(directory)
     first = HEADER_ROW if notes else 1
 
@@ -410,7 +411,10 @@ def write(records: Sequence[Record], out: str | os.PathLike[str] | IO[bytes], di
             yield []
         yield from header_rows()
         for n, rec in enumerate(records, 1):
-            yield record_row(n, rec, directory, codes)
+            row = record_row(n, rec, directory, codes)
+            if results is not None and results[n - 1]:
+                row[-1] = results[n - 1]
+            yield row
 
     sheet = SheetSpec(
         name=SHEET_NAME, rows=rows(), merged=header_merges(first),
@@ -419,9 +423,10 @@ def write(records: Sequence[Record], out: str | os.PathLike[str] | IO[bytes], di
     write_xlsx(out, [sheet], default_font=_FONT, default_size=11)
 
 
-def write_bytes(records: Sequence[Record], directory: Directory) -> bytes:
+def write_bytes(records: Sequence[Record], directory: Directory,
+                results: Sequence[str | None] | None = None) -> bytes:
     buf = io.BytesIO()
-    write(records, buf, directory)
+    write(records, buf, directory, results=results)
     return buf.getvalue()
 
 
