@@ -2,7 +2,7 @@
 
 check     check spreadsheets (JSON contract in SPEC.md; exit 0 ok, 1 errors, 2 not a form)
 export    write the valid, repaired rows in the canonical layout
-template  write a blank Mẫu 1 / Mẫu 2 workbook
+template  write a blank Mẫu 1 / Mẫu 2 workbook, or the national import template (quocgia)
 run       run the service (``--once``: process what is waiting, then exit)
 status    health, queues, held items
 held / release / discard / retry   the operator's tools
@@ -42,7 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--config")
 
     t = sub.add_parser("template", help="write a blank form")
-    t.add_argument("form", choices=["mau1", "mau2"])
+    t.add_argument("form", choices=["mau1", "mau2", "quocgia"],
+                   help="mau1, mau2 (the project's forms) or quocgia (the national platform's import template)")
     t.add_argument("--out", required=True)
     t.add_argument("--config")
 

@@ -106,6 +106,12 @@ NAME_CHARS = IssueType(
     '{where}: "{value}" có ký tự không hợp lệ ({chars}). Vui lòng ghi lại họ và tên chỉ bằng '
     "chữ cái và khoảng trắng, ví dụ Nguyễn Văn An.")
 
+# ------------------------------------------------------------------------- free text
+TEXT_FORMULA = IssueType(
+    "text-formula",
+    '{where}: "{value}" bắt đầu bằng {char}, nên Excel và các phần mềm nhận dữ liệu có thể hiểu '
+    "ô này là một công thức. Vui lòng bỏ ký tự đó ở đầu ô (hoặc ghi chữ trước nó) rồi gửi lại.")
+
 # ------------------------------------------------------------------------- dates
 DATE_INVALID = IssueType(
     "date-invalid",

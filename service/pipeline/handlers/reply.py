@@ -6,7 +6,7 @@ sender address per day; a reply over the cap is held for the operator instead.
 from __future__ import annotations
 
 from ...addresses import is_plain
-from ...mail.compose import XLSM, XLSX, build_bytes, stable_message_id
+from ...mail.compose import XLSX, build_bytes, stable_message_id
 from ..context import Checked, Context, Work
 from ..plan import Held, Outgoing
 from . import files_out
@@ -120,8 +120,7 @@ def handle(w: Work, ctx: Context) -> None:
     for c, v in zip(w.checked, views):
         if c.annotated is not None:  # made by the checker, beside the check
             name = files_out.annotated_name(c.file.name)
-            mime = XLSM if name.endswith(".xlsm") else XLSX
-            attachments.append((name, c.annotated, mime))
+            attachments.append((name, c.annotated, XLSX))
     if any(v["not_a_form"] for v in views):
         attachments += [("Mau1_dang_ky_tiem_mui_1.xlsx", files_out.template_bytes("mau1", ctx.directory), XLSX),
                         ("Mau2_bo_sung_da_tiem.xlsx", files_out.template_bytes("mau2", ctx.directory), XLSX)]
