@@ -5,7 +5,7 @@ export    write the valid, repaired rows in the canonical layout
 template  write a blank Mẫu 1 / Mẫu 2 workbook
 run       run the service (``--once``: process what is waiting, then exit)
 status    health, queues, held items
-held / release / retry   the operator's tools
+held / release / discard / retry   the operator's tools
 folders   create the shared-folder subfolders, one per unit
 digest    build (and optionally send) the morning digest
 demo      run the pipeline on the sample inbox (Maildir in, file outbox out)
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from datetime import date
 from pathlib import Path
@@ -60,6 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
     rl.add_argument("--config", required=True)
     rl.add_argument("ids", nargs="+")
 
+    ds = sub.add_parser("discard", help="close a held item without processing it")
+    ds.add_argument("--config", required=True)
+    ds.add_argument("--reason", required=True, help="why (kept in the audit log)")
+    ds.add_argument("ids", nargs="+")
+
     rt = sub.add_parser("retry", help="retry parked outgoing messages now")
     rt.add_argument("--config", required=True)
     rt.add_argument("ids", nargs="*")
@@ -94,7 +100,14 @@ def cmd_check(args) -> int:
     worst = 0
     many = len(args.files) > 1
     for name in args.files:
-        report = check_file(name, directory=directory, today=args.today)
+        try:
+            report = check_file(name, directory=directory, today=args.today)
+        except Exception as exc:  # `check --json` always prints JSON: a bug shows as exit 2
+            from .forms.model import Report
+            from .forms.read.guard import unreadable
+            logging.getLogger("vaxmail.check").error("check failed: %s", type(exc).__name__)
+            report = Report(path=name, form=None, checked_on=args.today)
+            report.fatal = unreadable("corrupt-file")
         if args.json:
             line = json.dumps(report.as_json(), ensure_ascii=False, indent=None if many else 2)
             print(line)
@@ -149,6 +162,7 @@ COMMANDS = {
     "status": _late("status"),
     "held": _late("held"),
     "release": _late("release"),
+    "discard": _late("discard"),
     "retry": _late("retry"),
     "folders": _late("folders"),
     "digest": _late("digest"),

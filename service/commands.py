@@ -131,21 +131,42 @@ def held(args) -> int:
         return 0
 
 
+def _actor() -> str:
+    import getpass
+    try:
+        return "cli:" + getpass.getuser()
+    except Exception:  # noqa: BLE001 - no user name in a bare container
+        return "cli"
+
+
 def release(args) -> int:
-    with _service(args) as svc:
-        rc = 0
+    """Process held items again (what that means depends on the kind: service/operator.py)."""
+    from .operator import Desk
+    rc = 0
+    with Desk(_settings(args)) as desk:
         for hid in args.ids:
-            item = svc.store.held_item(int(hid))
-            if item is None or not svc.store.release(int(hid)):
-                print(f"{hid}: không có hoặc đã xử lý", file=sys.stderr)
+            if not str(hid).isdigit():
+                print(desk.say("release", "not-found", id=hid), file=sys.stderr)
                 rc = 1
                 continue
-            if item.path and item.path.endswith(".eml"):
-                from pathlib import Path
-                svc.inq.put(Path(item.path).read_bytes(), key=f"release-{hid}",
-                            meta={"source": "mail", "released": hid})
-            print(f"{hid}: đã trả lại để xử lý")
-        return rc
+            result = desk.release(int(hid), by=_actor())
+            print(result.text, file=sys.stdout if result.ok else sys.stderr)
+            if not result.ok:
+                rc = 1
+    return rc
+
+
+def discard(args) -> int:
+    """Close held items without processing them, with a reason for the audit log."""
+    from .operator import Desk
+    rc = 0
+    with Desk(_settings(args)) as desk:
+        for hid in args.ids:
+            result = desk.discard(int(hid) if str(hid).isdigit() else -1, args.reason, by=_actor())
+            print(result.text, file=sys.stdout if result.ok else sys.stderr)
+            if not result.ok:
+                rc = 1
+    return rc
 
 
 def retry(args) -> int:

@@ -96,6 +96,7 @@ class Facility:
     email: str
     district_code: int | None = None
     aliases: tuple[str, ...] = ()
+    code: str = ""  # "Mã cơ sở KCB" on the national platform, where the directory knows it
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,10 @@ class Directory:
     facilities: tuple[Facility, ...]
     units: tuple[Unit, ...]
     leaders: tuple[str, ...]
+    # recipient key → layout of the workbooks forwarded to it: "national" (the default, the
+    # platform's import template) or "canonical" (the project's own Mẫu 1/Mẫu 2 layout),
+    # from an optional `layout` key of an office, health centre, facility or ward.
+    layouts: dict[str, str] = field(default_factory=dict)
     _cache: dict = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------------ loading
@@ -142,9 +147,17 @@ class Directory:
         districts = []
         units: list[Unit] = []
         facilities: list[Facility] = []
+        layouts: dict[str, str] = {
+            key: _layout(o) for key, o in data.get("office", {}).items() if o.get("layout")}
         for d in data.get("district", []):
             code = int(d["code"])
             hc, co = d["health_centre"], d["culture_office"]
+            for key, o in ((f"ttyt-{code}", hc), (f"vhtt-{code}", co)):
+                if o.get("layout"):
+                    layouts[key] = _layout(o)
+            for w in d.get("wards", []):
+                if w.get("layout"):
+                    layouts[f"tyt-{int(w['code'])}"] = _layout(w)
             wards = tuple(
                 Ward(int(w["code"]), tidy(w["name"]), w.get("kind", ""), code,
                      w.get("email", "").lower(), w.get("health_station", "").lower())
@@ -158,11 +171,12 @@ class Directory:
             )
             districts.append(dist)
             facilities.append(Facility(dist.health_centre.key, dist.health_centre.name,
-                                       dist.health_centre.email, code))
+                                       dist.health_centre.email, code, code=_kcb(hc.get("code"))))
+            station_codes = {int(w["code"]): _kcb(w.get("health_station_code")) for w in d.get("wards", [])}
             for w in wards:
                 if w.health_station:
                     facilities.append(Facility(f"tyt-{w.code}", f"Trạm Y tế {w.name}",
-                                               w.health_station, code))
+                                               w.health_station, code, code=station_codes.get(w.code, "")))
                 if w.email:
                     units.append(Unit(f"xa-{w.code}", f"UBND {w.name}", "xa", (w.email,),
                                       code, w.code, folder=_folder_name(f"{_short(dist)} - {w.name}")))
@@ -171,9 +185,11 @@ class Directory:
                                   tuple(x.lower() for x in d["emails"]), code,
                                   folder=_folder_name(dist.name)))
         for i, f in enumerate(data.get("facility", [])):
+            if f.get("layout"):
+                layouts[f.get("key", f"cs-{i + 1}")] = _layout(f)
             facilities.append(Facility(f.get("key", f"cs-{i + 1}"), tidy(f["name"]),
                                        f.get("email", "").lower(), f.get("district"),
-                                       tuple(f.get("aliases", []))))
+                                       tuple(f.get("aliases", [])), code=_kcb(f.get("code"))))
         for i, u in enumerate(data.get("unit", [])):
             level = u.get("level", "tinh")
             key = u.get("key") or f"{level}-{i + 1}"
@@ -192,6 +208,7 @@ class Directory:
             facilities=tuple(facilities),
             units=tuple(units),
             leaders=tuple(x.lower() for x in data.get("digest", {}).get("recipients", [])),
+            layouts=layouts,
         )
 
     # ------------------------------------------------------------------ places
@@ -250,6 +267,8 @@ class Directory:
                 idx.setdefault(_facility_key(n), []).append(f)
             if f.email:
                 idx.setdefault(f.email, []).append(f)
+            if f.code:  # the platform's "Mã cơ sở KCB" (the national template's column T/X)
+                idx.setdefault(f.code, []).append(f)
         return idx
 
     def find_facilities(self, text: str) -> list[Facility]:
@@ -315,6 +334,10 @@ class Directory:
                 return u
         return None
 
+    def layout_for(self, recipient_key: str) -> str:
+        """"national" (default) or "canonical": the layout of workbooks forwarded to them."""
+        return self.layouts.get(recipient_key, "national")
+
     def office(self, key: str) -> Office | None:
         return self.offices.get(key)
 
@@ -334,6 +357,23 @@ class Directory:
             out |= {d.health_centre.email, d.culture_office.email}
         out |= {f.email for f in self.facilities if f.email}
         return out - {""}
+
+
+LAYOUTS = ("national", "canonical")
+
+
+def _layout(table: dict) -> str:
+    value = str(table.get("layout", "national")).strip().lower()
+    if value not in LAYOUTS:
+        raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, not {value!r}")
+    return value
+
+
+def _kcb(value) -> str:
+    """A facility's "Mã cơ sở KCB" as text (TOML may give it as a number)."""
+    if value is None or value == "":
+        return ""
+    return str(value).strip()
 
 
 def _short(d: "District") -> str:

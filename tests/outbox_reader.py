@@ -13,20 +13,49 @@ def addresses(value) -> list[str]:
     return sorted(a.lower() for _, a in getaddresses([str(value)]) if a) if value else []
 
 
-def rows_in(xlsx: bytes) -> int:
-    """Data rows of an attached workbook, read back by the form engine itself."""
+def read_forward(xlsx: bytes) -> dict:
+    """An attached forward read back by the form engine itself (the round trip): its rows,
+    its errors and the people in it (name, birth date, ID) with the layout it was read in."""
     from service.forms.engine import check_file
+    from service.forms.national import is_national
 
     fd, path = tempfile.mkstemp(suffix=".xlsx")
     with os.fdopen(fd, "wb") as fh:
         fh.write(xlsx)
     try:
-        return check_file(path).rows
+        r = check_file(path)
     finally:
         os.unlink(path)
+    return {"rows": r.rows, "errors": [e.as_json() for e in r.errors], "form": r.form,
+            "national": r.layout is not None and is_national(r.layout.columns),
+            "people": sorted((rec.values.get("full_name") or "", str(rec.values.get("dob")),
+                              rec.values.get("id_number") or "") for rec in r.records)}
+
+
+def rows_in(xlsx: bytes) -> int:
+    """Data rows of an attached workbook, read back by the form engine itself."""
+    return read_forward(xlsx)["rows"]
+
+
+def workbook_problems(data: bytes) -> list[str]:
+    """Macros, external links or formulas in any workbook a sent message carries (none allowed)."""
+    from service.forms.xlsx_clean import findings
+
+    m = message_from_bytes(data, policy=default_policy)
+    out = []
+    for part in m.iter_attachments():
+        payload = part.get_payload(decode=True) or b""
+        name = str(part.get_filename() or "")
+        if payload[:2] == b"PK" or name.lower().endswith((".xlsx", ".xlsm")):
+            if name.lower().endswith(".xlsm") or "macroEnabled" in part.get_content_type():
+                out.append(f"{name}: macro-enabled name or type")
+            out += [f"{name}: {f}" for f in findings(payload)]
+    return out
 
 
 def read_message(data: bytes, count_rows: bool = True) -> dict:
+    problems = workbook_problems(data)
+    assert not problems, problems  # nothing the service sends carries macros, links or formulas
     m = message_from_bytes(data, policy=default_policy)
     atts = []
     for part in m.iter_attachments():
@@ -34,8 +63,9 @@ def read_message(data: bytes, count_rows: bool = True) -> dict:
         if not name:
             continue
         payload = part.get_payload(decode=True)
-        atts.append({"name": name, "data": payload,
-                     "rows": rows_in(payload) if count_rows and m["X-Vaxmail-Kind"] == "forward" else None})
+        back = read_forward(payload) if count_rows and m["X-Vaxmail-Kind"] == "forward" else None
+        atts.append({"name": name, "data": payload, "rows": back["rows"] if back else None,
+                     "check": back})
     body = m.get_body(("plain",))
     return {
         "kind": str(m["X-Vaxmail-Kind"] or ""),

@@ -154,11 +154,62 @@ def test_hold_list_release(store):
     h2 = store.hold("unreadable", "Tệp không đọc được", "/s/held/2.xlsx", key="k2", unit_key="u",
                     district_code=883, at=ts(2021, 8, 26))
     assert [h.id for h in store.list_held()] == [h1, h2]
-    assert store.list_held()[0].reason == "Người gửi không có trong danh bạ"
+    assert store.list_held()[0].reason == "lần nữa"  # the latest run's words
     assert store.release(h1) is True and store.release(h1) is False
     assert [h.id for h in store.list_held()] == [h2]
     assert len(store.list_held(include_released=True)) == 2
     assert store.held_stats("2021-08-25", "2021-08-25") == {"unknown-sender": 1, "open": 1}
+
+
+def test_a_hold_that_recurs_after_release_is_open_again_and_settle_resolves_the_rest(store):
+    code = store.tracking_code("k1")
+    a = store.hold("unknown-facility", "2 dòng", "/s/held/a.xlsx", key="k1")
+    b = store.hold("reply-cap", "vượt", None, key="k1")
+    assert store.held_item(a).code == code and store.list_held()[0].code == code
+    assert store.release(a) and store.release(b)
+    # processed again: the facility is still unknown (1 row now), the reply went out
+    assert store.hold("unknown-facility", "1 dòng", None, key="k1") == a
+    assert store.settle_held("k1", {"unknown-facility"}) == []
+    again = store.held_item(a)
+    assert again.released_at is None and again.reason == "1 dòng" and again.path == "/s/held/a.xlsx"
+    assert store.held_item(b).released_at is not None
+    assert store.settle_held("k1", set()) == [a]
+    assert store.list_held() == []
+
+
+def test_console_accounts_lock_out_and_sessions_end_on_password_change(store):
+    assert store.add_user("lan", "operator", "h1") and not store.add_user("lan", "leader", "h2")
+    u = store.user("lan")
+    assert (u.role, u.disabled, u.failures, u.generation) == ("operator", False, 0, 0)
+    for n in range(2):
+        u = store.note_login("lan", False, max_failures=3, lock_seconds=60, at=1000.0 + n)
+    assert u.failures == 2 and u.locked_until is None
+    u = store.note_login("lan", False, max_failures=3, lock_seconds=60, at=1002.0)
+    assert u.locked_until == 1062.0 and u.failures == 0
+    u = store.note_login("lan", True, max_failures=3, lock_seconds=60, at=2000.0)
+    assert u.locked_until is None and u.last_login == 2000.0
+    assert store.update_user("lan", password_hash="h3") and store.user("lan").generation == 1
+    assert store.update_user("lan", role="leader") and store.user("lan").generation == 1
+    assert store.update_user("lan", disabled=True) and store.user("lan").generation == 2
+    assert not store.update_user("nobody", disabled=True)
+    assert [x.name for x in store.users()] == ["lan"]
+
+
+def test_lookups_by_code_unit_sender_and_person(store):
+    s = sub(store, "k")
+    store.record_submission(s)
+    store.record_forwarded(s.code, "mau1", "cdc", ["089190000001"], district_code=883,
+                           unit_key="ubnd-my-hoa", at=ts(2021, 8, 25))
+    store.note_outgoing("<m1@x>", "forward", ["cdc@x.example"], ref=s.code, at=ts(2021, 8, 25))
+    assert store.code_for_key("k") == s.code and store.code_for_key("nope") is None
+    assert [o.message_id for o in store.outgoing_for(s.code)] == ["<m1@x>"]
+    assert [o.message_id for o in store.recent_outgoing()] == ["<m1@x>"]
+    assert [x.code for x in store.unit_submissions("ubnd-my-hoa")] == [s.code]
+    assert [x.code for x in store.sender_submissions("VP@ubnd-myhoa.angiang.example")] == [s.code]
+    (f,) = store.forwardings("089 190 000 001")
+    assert (f.form, f.code, f.recipient, f.sent_at) == ("mau1", s.code, "cdc", ts(2021, 8, 25))
+    assert store.forwardings(store.id_hash("089190000001"))[0].code == s.code
+    assert store.forwardings("089190000002") == []
 
 
 def test_confirm_batches(store):

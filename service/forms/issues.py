@@ -43,6 +43,8 @@ class IssueType:
 
 
 def _where(row: int | None, column: Column | None, field: str | None) -> str:
+    if column is None and field is None:  # a whole row (one that is not a person)
+        return f"Dòng {row}" if row else ""
     if column is None:
         return f'Cột "{field_label(field)}"' + (f" (dòng {row})" if row else "")
     if row is None:
@@ -96,6 +98,12 @@ NAME_CHARS = IssueType(
     "name-invalid",
     '{where}: "{value}" có ký tự không hợp lệ ({chars}). Vui lòng ghi lại họ và tên chỉ bằng '
     "chữ cái và khoảng trắng, ví dụ Nguyễn Văn An.")
+
+# ------------------------------------------------------------------------- free text
+TEXT_FORMULA = IssueType(
+    "text-formula",
+    '{where}: "{value}" bắt đầu bằng {char}, nên Excel và các phần mềm nhận dữ liệu có thể hiểu '
+    "ô này là một công thức. Vui lòng bỏ ký tự đó ở đầu ô (hoặc ghi chữ trước nó) rồi gửi lại.")
 
 # ------------------------------------------------------------------------- dates
 DATE_INVALID = IssueType(
@@ -259,10 +267,46 @@ FACILITY_UNKNOWN_WARNING = IssueType(
     'An Giang. Vui lòng kiểm tra lại tên cơ sở, ví dụ "Trạm Y tế Xã Mỹ Khánh" hoặc '
     '"Trung tâm Y tế huyện Chợ Mới".', W)
 
+# ------------------------------------------------------------------------- national template
+# (the platform's import layout: GSO codes beside the names, the ID number optional)
+PLACE_CODE_UNKNOWN = IssueType(
+    "place-code-unknown",
+    '{where}: không có {kind} nào mang mã "{value}" trong danh mục của tỉnh An Giang. Vui lòng '
+    "ghi đúng mã theo danh mục PL3 của mẫu (ví dụ {example}) hoặc để trống mã và ghi tên.")
+PLACE_CODE_MISMATCH = IssueType(
+    "place-code-mismatch",
+    '{where}: mã "{value}" là {code_name}, nhưng ô {name_cell} (cột "{name_header}") ghi '
+    '"{name_value}". Tên và mã phải cùng một nơi: vui lòng sửa một trong hai ô cho khớp.')
+ID_MISSING_OPTIONAL = IssueType(
+    "id-missing",
+    "{where} đang để trống. Dòng vẫn được chuyển đi (mẫu của hệ thống quốc gia không bắt buộc "
+    "cột này), nhưng nên ghi số CCCD 12 chữ số hoặc CMND 9 chữ số để tránh trùng người.", W)
+PLATFORM_REQUIRED_MISSING = IssueType(
+    "platform-required-missing",
+    "{where} đang để trống. Dòng vẫn được chuyển đi, nhưng hệ thống tiêm chủng quốc gia yêu cầu "
+    "cột này (dấu (*) trong mẫu) và có thể từ chối dòng khi nhập: vui lòng bổ sung nếu biết.", W)
+PERSON_DUPLICATE = IssueType(
+    "person-duplicate",
+    "{where}: người này (cùng họ tên, ngày sinh và số điện thoại, không có số CMND/CCCD) trùng "
+    "với dòng {first_row}. Mỗi người chỉ ghi một lần; vui lòng xóa dòng trùng hoặc ghi số "
+    "CMND/CCCD để phân biệt.")
+
 # ------------------------------------------------------------------------- other cells
 VALUE_INVALID = IssueType(
     "value-invalid",
     '{where}: "{value}" không phải nội dung hợp lệ cho cột này. Vui lòng ghi lại bằng chữ.')
+
+# ------------------------------------------------------------------------- rows that are not people
+ROW_SKIPPED = IssueType(
+    "row-skipped",
+    '{where} không được đọc là một người ("{text}"): dòng này không có họ tên hay số '
+    "CMND/CCCD nên đã bỏ qua. Nếu đây là một người, vui lòng ghi đủ họ tên và thông tin của "
+    "người đó vào đúng các cột rồi gửi lại.", W)
+GROUP_HEADING_FILL = IssueType(
+    "group-heading-fill",
+    '{where} "{heading}" là dòng tiêu đề nhóm, không phải một người: cột "{label}" của '
+    "{count} người bên dưới (dòng {first}–{last}) để trống nên được ghi theo dòng này. "
+    "Nếu không đúng, vui lòng ghi rõ vào từng dòng.", W)
 
 
 def all_types() -> list[IssueType]:

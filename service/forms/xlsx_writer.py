@@ -7,7 +7,7 @@ service and the benchmark generator need and nothing more:
 - values: str (shared-strings table, as Excel writes it), int, float, bool, date/datetime
   (serial numbers; shown dd/mm/yyyy unless the style says otherwise), None = no cell;
 - per-cell ``Style`` (font name/size/bold/italic, number format, alignment, wrap, thin box
-  border, solid fill), allocated on demand into styles.xml;
+  border, solid fill, font colour), allocated on demand into styles.xml;
 - column widths, merged ranges, frozen panes, hidden sheets;
 - output to a path or to a binary file object (e.g. ``io.BytesIO``).
 
@@ -71,6 +71,7 @@ class Style:
     valign: str | None = None
     border: bool = False
     fill: str | None = None
+    color: str | None = None  # font colour, RGB like "FF0000"
 
     def __post_init__(self) -> None:
         if self.align is not None and self.align not in _H_ALIGN:
@@ -79,6 +80,8 @@ class Style:
             raise ValueError(f"unknown vertical alignment {self.valign!r}")
         if self.fill is not None and not _RGB.fullmatch(self.fill):
             raise ValueError(f"fill must be an RGB hex colour like 'DDEBF7', not {self.fill!r}")
+        if self.color is not None and not _RGB.fullmatch(self.color):
+            raise ValueError(f"color must be an RGB hex colour like 'FF0000', not {self.color!r}")
 
 
 class Cell(NamedTuple):
@@ -183,8 +186,8 @@ class _Styles:
     """
 
     def __init__(self, font: str, size: float):
-        self.default = (font, size, False, False)
-        self.fonts: dict[tuple[str, float, bool, bool], int] = {self.default: 0}
+        self.default = (font, size, False, False, None)
+        self.fonts: dict[tuple[str, float, bool, bool, str | None], int] = {self.default: 0}
         self.fills: dict[str, int] = {}  # rgb → id (from 2)
         self.formats: dict[str, int] = {}  # custom format code → id (from 164)
         self.xfs: dict[tuple, int] = {(0, 0, 0, 0, None, None, False): 0}
@@ -217,7 +220,8 @@ class _Styles:
         fmt = 0 if fmt_code is None else _BUILTIN_FORMATS.get(fmt_code)
         if fmt is None:
             fmt = self.formats.setdefault(fmt_code, 164 + len(self.formats))
-        fk = (st.font or self.default[0], st.size or self.default[1], st.bold, st.italic)
+        color = st.color.upper()[-6:] if st.color else None
+        fk = (st.font or self.default[0], st.size or self.default[1], st.bold, st.italic, color)
         font = self.fonts.setdefault(fk, len(self.fonts))
         fill = 0 if st.fill is None else self.fills.setdefault(st.fill.upper()[-6:], 2 + len(self.fills))
         xk = (fmt, font, fill, int(st.border), st.align, st.valign, st.wrap)
@@ -228,7 +232,8 @@ class _Styles:
         fmts = "".join(f'<numFmt numFmtId="{i}" formatCode="{_attr(code)}"/>' for code, i in self.formats.items())
         fonts = "".join(
             f'<font>{"<b/>" if b else ""}{"<i/>" if i else ""}<sz val="{_num(sz)}"/>'
-            f'<name val="{_attr(name)}"/></font>' for name, sz, b, i in self.fonts)
+            f'{f"<color rgb={chr(34)}FF{rgb}{chr(34)}/>" if rgb else ""}'
+            f'<name val="{_attr(name)}"/></font>' for name, sz, b, i, rgb in self.fonts)
         fills = "".join(
             f'<fill><patternFill patternType="solid"><fgColor rgb="FF{rgb}"/><bgColor indexed="64"/>'
             "</patternFill></fill>" for rgb in self.fills)

@@ -21,7 +21,11 @@ from .mime import extract
 
 def mail_item(data: bytes, meta: dict[str, Any], *, own_address: str, max_files: int,
               max_file_bytes: int, authserv_id: str = "") -> Item:
-    """The Item for one queued message (``meta``: the queue entry's: taken_at, released)."""
+    """The Item for one queued message (also used to process a held one again).
+
+    ``meta``: the queue entry's ``taken_at``; ``released``: a parked entry the operator put
+    back (a fresh key, sender not re-verified); ``vouched``: the operator released an
+    unverified sender's hold."""
     ex = extract(data, max_files=max_files, max_file_bytes=max_file_bytes)
     received = received_at(ex.date, meta.get("taken_at"))
     headers = BytesParser(policy=compat32).parsebytes(data, headersonly=True)
@@ -33,8 +37,8 @@ def mail_item(data: bytes, meta: dict[str, Any], *, own_address: str, max_files:
     if meta.get("released"):
         key += f"#released-{meta['released']}"  # the operator asked for a fresh run
     authenticated, why = None, ""
-    if authserv_id and not meta.get("released"):  # a release is the operator's own decision
-        from .authres import verify
+    if authserv_id and not meta.get("released") and not meta.get("vouched"):
+        from .authres import verify  # a release is the operator's own decision
         verdict = verify(data, ex.from_addr or "", authserv_id)
         authenticated, why = verdict.ok, verdict.why
     return Item(

@@ -7,6 +7,7 @@ files; a crash after it finds the item finished.
 """
 from __future__ import annotations
 
+import json
 import re
 import time
 from pathlib import Path
@@ -40,6 +41,28 @@ def preserve(state_dir: Path, plan: Plan) -> list[str | None]:
     return paths
 
 
+ITEM_SUFFIX, RECORD_SUFFIX = ".item", ".item.json"
+
+
+def preserve_item(state_dir: Path, code: str, item: Item) -> None:
+    """Keep what arrived, whole, when anything of it is held: ``<state>/held/<code>.item``
+    (the message as received, or the dropped file) and ``<code>.item.json`` (how to rebuild
+    the Item). Releasing the hold processes exactly this again, under the same key."""
+    if item.source == "mail":
+        data = item.raw
+    else:
+        data = item.files[0].data if item.files else None
+    if data is None:
+        return
+    folder = make_private_dir(state_dir / "held")
+    record = {"source": item.source, "key": item.key, "received_at": item.received_at.timestamp(),
+              "folder_file": item.folder_file, "unit_key": item.unit_key,
+              "file_name": item.files[0].name if item.files else None}
+    write_file_durably(folder / f"{code}{ITEM_SUFFIX}", data)
+    write_file_durably(folder / f"{code}{RECORD_SUFFIX}",
+                       json.dumps(record, ensure_ascii=False).encode("utf-8"))
+
+
 def commit(plan: Plan, item: Item, store, outbox, state_dir: Path) -> None:
     if plan.results:
         folder = make_private_dir(results_dir(state_dir, plan.code))
@@ -49,6 +72,8 @@ def commit(plan: Plan, item: Item, store, outbox, state_dir: Path) -> None:
         outbox.add(out.data, out.envelope_from, out.recipients, kind=out.kind, ref=plan.code,
                    message_id=out.message_id)
     held_paths = preserve(state_dir, plan)
+    if plan.held:
+        preserve_item(state_dir, plan.code, item)
     received = item.received_at.timestamp()
     now = time.time()
     status = _status(plan)
@@ -73,8 +98,10 @@ def commit(plan: Plan, item: Item, store, outbox, state_dir: Path) -> None:
         for h, path in zip(plan.held, held_paths):
             if path is None and item.source == "folder":
                 path = item.folder_file  # the file stays in the share: say where it is
-            store.hold(h.kind, h.reason, path, key=item.key, sender=item.sender or None,
+            store.hold(h.kind, h.reason, path, key=item.key, sender=sender or None,
                        unit_key=plan.unit_key, district_code=plan.district_code, at=now)
+        # processed again after a release: what no longer holds it is resolved
+        store.settle_held(item.key, {h.kind for h in plan.held}, at=now)
         day = item.received_at.date()
         for addr in plan.replied_to:
             store.note_reply(addr, day)

@@ -24,6 +24,7 @@ class Context:
     store: Any  # service.state.store.Store (read-only use in handlers)
     workdir: Path
     now: Callable[[], datetime] = lambda: datetime.now(VN)
+    released: frozenset[str] = frozenset()  # hold kinds the operator released for this run
 
     @classmethod
     def from_settings(cls, settings: Settings, store) -> "Context":
@@ -62,7 +63,7 @@ class Work:
     plan: Plan
     unit: Any = None  # directory.Unit
     checked: list[Checked] = field(default_factory=list)
-    seen_ids: set[str] = field(default_factory=set)  # ID numbers forwarded by this item so far
+    seen_ids: set[str] = field(default_factory=set)  # person keys (ID, else name+dob+phone) forwarded by this item so far
 
 
 class Stop(Exception):

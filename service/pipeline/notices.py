@@ -18,6 +18,8 @@ def blank_templates(ctx: Context) -> list[tuple[str, bytes, tuple[str, str]]]:
 
 
 def capped(w: Work, ctx: Context, cap: str, addr: str) -> bool:
+    if "reply-cap" in ctx.released:  # the operator released a held reply: send it
+        return False
     day = w.item.received_at.date()
     sent = ctx.store.count_replies(addr, day) + w.plan.replied_to.count(addr)
     return sent >= ctx.limit(cap)

@@ -35,6 +35,7 @@ class Delivery:
     cc: list[Recipient]
     records: list[Record]
     rule: str
+    form: str | None = None  # the form of these rows (a national-layout file may hold both)
 
 
 @dataclass
@@ -104,12 +105,32 @@ def route(form: str, records: list[Record], unit: Unit, d: Directory, rules: lis
         for key, recs in groups.items():
             fac = by_key[key]
             out.deliveries.append(Delivery(Recipient(fac.key, fac.name, fac.email),
-                                           [c for c in cc if c.email != fac.email], recs, rule.name))
+                                           [c for c in cc if c.email != fac.email], recs, rule.name, form))
         return out
     to = _resolve(rule.to, unit, d)
     if to is None:
         out.problem = "no-recipient"
         return out
     if records:
-        out.deliveries.append(Delivery(to, cc, list(records), rule.name))
+        out.deliveries.append(Delivery(to, cc, list(records), rule.name, form))
+    return out
+
+
+def route_by_row_form(default_form: str, records: list[Record], unit: Unit, d: Directory,
+                      rules: list[Rule]) -> Routed:
+    """Route rows by their own form when they carry one (the national layout: registrations
+    by the Mẫu 1 rule, dosed rows by the Mẫu 2 rule), else all by the file's form."""
+    forms = {rec.form for rec in records if rec.form}
+    if not forms:
+        return route(default_form, records, unit, d, rules)
+    out = Routed()
+    for form in ("mau1", "mau2"):
+        part = [rec for rec in records if (rec.form or default_form) == form]
+        if not part:
+            continue
+        r = route(form, part, unit, d, rules)
+        if r.problem:
+            return Routed(problem=r.problem)  # as for any file: held whole for the operator
+        out.deliveries += r.deliveries
+        out.unroutable += r.unroutable
     return out

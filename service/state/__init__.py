@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from service.state.store import (  # noqa: F401  (re-exported)
-    Batch, ConfirmationTotal, ForwardedTotal, Held, StaleBatches, OutgoingStatus, RecipientStats, Store, Submission, UnitStats,
+    Batch, ConfirmationTotal, ForwardedTotal, Forwarding, Held, User, StaleBatches, OutgoingStatus, RecipientStats, Store, Submission, UnitStats,
     incoming_key, normalise_code,
 )
 

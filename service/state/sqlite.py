@@ -23,12 +23,12 @@ from zoneinfo import ZoneInfo
 
 from service.durable import fsync_dir, make_private_dir
 from service.state.store import (
-    Batch, ConfirmationTotal, DayLike, ForwardedTotal, Held, OutgoingStatus, RecipientStats,
-    StaleBatches, Store, Submission, UnitStats, tracking_code_candidate,
+    Batch, ConfirmationTotal, DayLike, ForwardedTotal, Forwarding, Held, OutgoingStatus,
+    RecipientStats, StaleBatches, Store, Submission, UnitStats, User, tracking_code_candidate,
 )
 
 KEY_NAME = "id-hash.key"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: console accounts
 _CHUNK = 10_000  # host parameters per IN (...) query; SQLite's limit is 32766
 
 SCHEMA = """
@@ -143,6 +143,18 @@ CREATE TABLE IF NOT EXISTS digests (
     message_id TEXT NOT NULL,
     sent_at    REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS users (  -- console accounts
+    name          TEXT PRIMARY KEY,
+    role          TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    disabled      INTEGER NOT NULL DEFAULT 0,
+    failures      INTEGER NOT NULL DEFAULT 0,
+    locked_until  REAL,
+    generation    INTEGER NOT NULL DEFAULT 0,
+    created_at    REAL NOT NULL,
+    last_login    REAL
+);
+CREATE INDEX IF NOT EXISTS submissions_sender ON submissions (sender, received_at);
 CREATE TABLE IF NOT EXISTS kv (
     key        TEXT PRIMARY KEY,
     value      TEXT NOT NULL,
@@ -399,8 +411,9 @@ class SQLiteStore(Store):
             "WHERE code=? ORDER BY recipient", (code,))]
 
     # -- held items
-    _HELD_COLS = ("id, kind, reason, path, created_at, released_at, key, sender, unit_key, "
-                  "district_code, day")
+    _HELD_COLS = ("h.id, h.kind, h.reason, h.path, h.created_at, h.released_at, h.key, h.sender, "
+                  "h.unit_key, h.district_code, h.day, i.code")
+    _HELD_FROM = "held AS h LEFT JOIN incoming AS i ON i.key = h.key"
 
     def hold(self, kind: str, reason: str, path: str | None, *, key: str | None = None,
              sender: str | None = None, unit_key: str | None = None,
@@ -409,7 +422,10 @@ class SQLiteStore(Store):
         with self.transaction():
             if key is not None:
                 row = self._q("SELECT id FROM held WHERE key=? AND kind=?", (key, kind))
-                if row:
+                if row:  # processed again after a release: the same hold is open again
+                    self._conn().execute(
+                        "UPDATE held SET reason=?, path=COALESCE(?, path), released_at=NULL WHERE id=?",
+                        (reason, path, row[0][0]))
                     return row[0][0]
             cur = self._conn().execute(
                 "INSERT INTO held (key, kind, reason, path, sender, unit_key, district_code, "
@@ -418,13 +434,22 @@ class SQLiteStore(Store):
             return int(cur.lastrowid)
 
     def list_held(self, include_released: bool = False) -> list[Held]:
-        where = "" if include_released else "WHERE released_at IS NULL"
+        where = "" if include_released else "WHERE h.released_at IS NULL"
         return [Held(*r) for r in self._q(
-            f"SELECT {self._HELD_COLS} FROM held {where} ORDER BY created_at, id")]
+            f"SELECT {self._HELD_COLS} FROM {self._HELD_FROM} {where} ORDER BY h.created_at, h.id")]
 
     def held_item(self, held_id: int) -> Held | None:
-        rows = self._q(f"SELECT {self._HELD_COLS} FROM held WHERE id=?", (held_id,))
+        rows = self._q(f"SELECT {self._HELD_COLS} FROM {self._HELD_FROM} WHERE h.id=?", (held_id,))
         return Held(*rows[0]) if rows else None
+
+    def settle_held(self, key: str, still: Iterable[str], at: float | None = None) -> list[int]:
+        at = time.time() if at is None else at
+        keep = set(still)
+        with self.transaction():
+            ids = [i for i, kind in self._q(
+                "SELECT id, kind FROM held WHERE key=? AND released_at IS NULL", (key,)) if kind not in keep]
+            self._conn().executemany("UPDATE held SET released_at=? WHERE id=?", [(at, i) for i in ids])
+        return ids
 
     def release(self, held_id: int, at: float | None = None) -> bool:
         at = time.time() if at is None else at
@@ -432,6 +457,96 @@ class SQLiteStore(Store):
             cur = self._conn().execute(
                 "UPDATE held SET released_at=? WHERE id=? AND released_at IS NULL", (at, held_id))
             return cur.rowcount == 1
+
+    # -- lookups for the operator
+    def code_for_key(self, key: str) -> str | None:
+        rows = self._q("SELECT code FROM incoming WHERE key=?", (key,))
+        return rows[0][0] if rows else None
+
+    _OUT_COLS = "message_id, kind, ref, status, rcpts, queued_at, updated_at, last_error"
+
+    @staticmethod
+    def _out(row: tuple) -> OutgoingStatus:
+        r = list(row)
+        r[4] = json.loads(r[4])
+        return OutgoingStatus(*r)
+
+    def outgoing_for(self, ref: str) -> list[OutgoingStatus]:
+        return [self._out(r) for r in self._q(
+            f"SELECT {self._OUT_COLS} FROM outgoing WHERE ref=? ORDER BY queued_at, message_id", (ref,))]
+
+    def recent_outgoing(self, limit: int = 50) -> list[OutgoingStatus]:
+        return [self._out(r) for r in self._q(
+            f"SELECT {self._OUT_COLS} FROM outgoing ORDER BY updated_at DESC LIMIT ?", (limit,))]
+
+    def unit_submissions(self, unit_key: str, limit: int = 200) -> list[Submission]:
+        return [self._sub(r) for r in self._q(
+            f"SELECT {self._SUB_COLS} FROM submissions WHERE unit_key=? "
+            "ORDER BY received_at DESC, code, file_name LIMIT ?", (unit_key, limit))]
+
+    def sender_submissions(self, sender: str, limit: int = 200) -> list[Submission]:
+        return [self._sub(r) for r in self._q(
+            f"SELECT {self._SUB_COLS} FROM submissions WHERE sender=? "
+            "ORDER BY received_at DESC, code, file_name LIMIT ?", (sender.lower(), limit))]
+
+    def forwardings(self, id_number: str) -> list[Forwarding]:
+        rows = self._q("SELECT f.form, f.submission, f.recipient, b.sent_at FROM forwarded AS f "
+                       "LEFT JOIN batches AS b ON b.code = f.submission AND b.recipient = f.recipient "
+                       "WHERE f.id_hash=? ORDER BY f.form", (self._digest(str(id_number).strip()),))
+        return [Forwarding(*r) for r in rows]
+
+    # -- console accounts
+    _USER_COLS = ("name, role, password_hash, disabled, failures, locked_until, generation, "
+                  "created_at, last_login")
+
+    @staticmethod
+    def _user(row: tuple) -> User:
+        r = list(row)
+        r[3] = bool(r[3])
+        return User(*r)
+
+    def add_user(self, name: str, role: str, password_hash: str, at: float | None = None) -> bool:
+        at = time.time() if at is None else at
+        with self.transaction():
+            cur = self._conn().execute(
+                "INSERT OR IGNORE INTO users (name, role, password_hash, created_at) VALUES (?,?,?,?)",
+                (name, role, password_hash, at))
+            return cur.rowcount == 1
+
+    def update_user(self, name: str, *, password_hash: str | None = None, role: str | None = None,
+                    disabled: bool | None = None) -> bool:
+        ends_sessions = password_hash is not None or bool(disabled)
+        with self.transaction():
+            cur = self._conn().execute(
+                "UPDATE users SET password_hash=COALESCE(?, password_hash), role=COALESCE(?, role), "
+                "disabled=COALESCE(?, disabled), generation=generation+?, "
+                "failures=CASE WHEN ? IS NULL THEN failures ELSE 0 END, "
+                "locked_until=CASE WHEN ? IS NULL THEN locked_until ELSE NULL END WHERE name=?",
+                (password_hash, role, None if disabled is None else int(disabled), int(ends_sessions),
+                 password_hash, password_hash, name))
+            return cur.rowcount == 1
+
+    def user(self, name: str) -> User | None:
+        rows = self._q(f"SELECT {self._USER_COLS} FROM users WHERE name=?", (name,))
+        return self._user(rows[0]) if rows else None
+
+    def users(self) -> list[User]:
+        return [self._user(r) for r in self._q(f"SELECT {self._USER_COLS} FROM users ORDER BY name")]
+
+    def note_login(self, name: str, ok: bool, *, max_failures: int, lock_seconds: float,
+                   at: float | None = None) -> User | None:
+        at = time.time() if at is None else at
+        with self.transaction():
+            if ok:
+                self._conn().execute("UPDATE users SET failures=0, locked_until=NULL, last_login=? "
+                                     "WHERE name=?", (at, name))
+            else:
+                self._conn().execute(
+                    "UPDATE users SET failures=failures+1, locked_until=CASE WHEN failures+1 >= ? "
+                    "THEN ? ELSE locked_until END WHERE name=?", (max_failures, at + lock_seconds, name))
+                self._conn().execute("UPDATE users SET failures=0 WHERE name=? AND failures >= ?",
+                                     (name, max_failures))
+            return self.user(name)
 
     # -- reply rate limit
     def count_replies(self, addr: str, day: DayLike) -> int:
@@ -475,13 +590,8 @@ class SQLiteStore(Store):
                 "updated_at=excluded.updated_at", (message_id, status, error, at, at))
 
     def outgoing(self, message_id: str) -> OutgoingStatus | None:
-        rows = self._q("SELECT message_id, kind, ref, status, rcpts, queued_at, updated_at, last_error "
-                       "FROM outgoing WHERE message_id=?", (message_id,))
-        if not rows:
-            return None
-        r = list(rows[0])
-        r[4] = json.loads(r[4])
-        return OutgoingStatus(*r)
+        rows = self._q(f"SELECT {self._OUT_COLS} FROM outgoing WHERE message_id=?", (message_id,))
+        return self._out(rows[0]) if rows else None
 
     # -- audit, digests, health
     def audit(self, event: str, subject: str | None = None, detail: dict[str, Any] | None = None,

@@ -145,6 +145,30 @@ class Held:
     unit_key: str | None = None
     district_code: int | None = None
     day: str | None = None
+    code: str | None = None  # the tracking code of the item it came from (None: not an item)
+
+
+@dataclass
+class User:
+    """A console account. The password is kept only as an argon2 hash."""
+    name: str
+    role: str  # "operator" (acts) | "leader" (reads)
+    password_hash: str
+    disabled: bool = False
+    failures: int = 0  # failed logins in a row
+    locked_until: float | None = None
+    generation: int = 0  # bumped by a password change or disable: older sessions end
+    created_at: float = 0.0
+    last_login: float | None = None
+
+
+@dataclass
+class Forwarding:
+    """One person's forward (the ID number itself is never kept): which submission, to whom."""
+    form: str
+    code: str
+    recipient: str
+    sent_at: float | None = None
 
 
 @dataclass
@@ -315,8 +339,63 @@ class Store(ABC):
     def list_held(self, include_released: bool = False) -> list[Held]: ...
 
     @abstractmethod
+    def held_item(self, held_id: int) -> Held | None: ...
+
+    @abstractmethod
     def release(self, held_id: int, at: float | None = None) -> bool:
         """Mark a held item released; False if unknown or already released."""
+
+    @abstractmethod
+    def settle_held(self, key: str, still: Iterable[str], at: float | None = None) -> list[int]:
+        """An item was processed again (after a release): its open holds whose kind is not in
+        ``still`` are resolved (released); returns their ids. A hold that recurs stays open,
+        and ``hold()`` reopens one that had been released."""
+
+    # -- lookups for the operator (console, CLI)
+    @abstractmethod
+    def code_for_key(self, key: str) -> str | None:
+        """The tracking code of an incoming key, if one was reserved (never reserves)."""
+
+    @abstractmethod
+    def outgoing_for(self, ref: str) -> list[OutgoingStatus]:
+        """Every outgoing message queued for a tracking code (``ref``), oldest first."""
+
+    @abstractmethod
+    def recent_outgoing(self, limit: int = 50) -> list[OutgoingStatus]: ...
+
+    @abstractmethod
+    def unit_submissions(self, unit_key: str, limit: int = 200) -> list[Submission]:
+        """One unit's files, newest first."""
+
+    @abstractmethod
+    def sender_submissions(self, sender: str, limit: int = 200) -> list[Submission]:
+        """The files from one sender address (or shared-folder path), newest first."""
+
+    @abstractmethod
+    def forwardings(self, id_number: str) -> list[Forwarding]:
+        """Where one person (ID number in clear or its ``id_hash``) was forwarded."""
+
+    # -- console accounts
+    @abstractmethod
+    def add_user(self, name: str, role: str, password_hash: str, at: float | None = None) -> bool:
+        """Create an account; False if the name is taken."""
+
+    @abstractmethod
+    def update_user(self, name: str, *, password_hash: str | None = None, role: str | None = None,
+                    disabled: bool | None = None) -> bool:
+        """Change an account; a new password or disabling ends its sessions. False if unknown."""
+
+    @abstractmethod
+    def user(self, name: str) -> User | None: ...
+
+    @abstractmethod
+    def users(self) -> list[User]: ...
+
+    @abstractmethod
+    def note_login(self, name: str, ok: bool, *, max_failures: int, lock_seconds: float,
+                   at: float | None = None) -> User | None:
+        """Count a login attempt: a success clears the failures, the ``max_failures``-th
+        failure in a row locks the account for ``lock_seconds``. Returns the account."""
 
     # -- reply rate limit
     @abstractmethod

@@ -25,7 +25,7 @@ from ..issues import IssueType
 from ..model import Column, Fix, Record, Report, column_letter
 from . import dates, doses, facilities, ids, places
 from .config import required_fields
-from .gender import parse_gender
+from .gender import parser_for as gender_parser_for
 from .insurance import parse_insurance
 from .names import parse_name
 from .phones import parse_phone
@@ -42,6 +42,12 @@ class CheckContext:
     today: date  # upper bound for dose dates and birth dates (the day the file arrived)
     columns: dict[str, Column]  # field → column (index, header as written, letter)
     report: Report
+    # The national template's layout (SPEC): what is required depends on the row (a row with
+    # dose data is a Mẫu 2 row), and ``row_hook(row, raw, values)`` adds its own checks
+    # (GSO codes against names, the optional ID number, duplicates without an ID).
+    row_required: Callable[[dict], frozenset] | None = None
+    row_hook: Callable[[Any, dict, dict], None] | None = None
+    id_parser: Callable[[Any], tuple] | None = None
 
 
 # Fields handled after the per-cell pass, because they need other cells of the row.
@@ -56,13 +62,15 @@ _REPEATING = frozenset({"full_name", "dob", "gender", "priority_group", "provinc
 
 def _parsers(ctx: CheckContext) -> dict[str, Callable[[Any], tuple]]:
     today, year, directory = ctx.today, ctx.today.year, ctx.directory
+    gender_col = ctx.columns.get("gender")
     return {
         "full_name": parse_name,
         "dob": lambda v: dates.parse_dob(v, today),
-        "gender": parse_gender,
+        # 0/1 codes by the header's own legend ("(0:nam, 1:nữ)"), else the national coding
+        "gender": gender_parser_for(gender_col.header if gender_col else None),
         "priority_group": parse_priority,
         "phone": parse_phone,
-        "id_number": lambda v: ids.parse_id(v, year),
+        "id_number": ctx.id_parser or (lambda v: ids.parse_id(v, year)),
         "insurance_number": parse_insurance,
         "province": lambda v: places.parse_province(v, directory),
         "dose1_date": lambda v: dates.parse_dose_date(v, today),
@@ -111,7 +119,9 @@ def check_rows(rows: Iterable[tuple[int, dict[str, Any]]], ctx: CheckContext) ->
     # (field, parser, memo of clean values or None, required?)
     plan = [(f, parsers[f], {} if f in _REPEATING else None, f in required)
             for f in columns if f in parsers]
+    row_required, row_hook = ctx.row_required, ctx.row_hook
     free = [f for f in _DIGIT_TEXT if f in columns]
+    text_fields = [f for f in _TEXT_FIELDS if f in columns]
     has_places = "district" in columns or "ward" in columns
     facility_fields = [f for f in _FACILITY_FIELDS if f in columns]
     has_id = "id_number" in columns
@@ -126,6 +136,8 @@ def check_rows(rows: Iterable[tuple[int, dict[str, Any]]], ctx: CheckContext) ->
     for n, raw in rows:
         values = {**blank, **raw}  # free text is kept as written; parsed fields are replaced
         row = None
+        if row_required is not None:
+            required = row_required(raw)
         for field in free:
             v = values[field]
             if v.__class__ is not str and v is not None:
@@ -134,7 +146,7 @@ def check_rows(rows: Iterable[tuple[int, dict[str, Any]]], ctx: CheckContext) ->
             v = values[field]
             if v is None or v == "":
                 values[field] = None
-                if must:
+                if must if row_required is None else field in required:
                     if row is None:
                         row = Row(n, ctx)
                     row.emit(I.REQUIRED_MISSING, _NO, field, None)
@@ -157,6 +169,14 @@ def check_rows(rows: Iterable[tuple[int, dict[str, Any]]], ctx: CheckContext) ->
                     row.emit(problem[0], problem[1], field, v)
                 if fix is not None:
                     row.fix(field, v, fix[0], fix[1])
+        for field in text_fields:  # formula-like free text: receivers export to CSV and Excel
+            v = raw.get(field)
+            if v.__class__ is str and v and v.lstrip(" ")[:1] in _FORMULA_START:
+                char = _formula_start(v)
+                if char is not None and (row is None or row.bad is None or field not in row.bad):
+                    if row is None:
+                        row = Row(n, ctx)
+                    row.emit(I.TEXT_FORMULA, {"char": char}, field, v)
         if has_places or has_id or facility_fields or dose2_keys:
             if row is None:
                 row = Row(n, ctx)
@@ -172,6 +192,10 @@ def check_rows(rows: Iterable[tuple[int, dict[str, Any]]], ctx: CheckContext) ->
                                                                    headers):
                         row.emit(itype, extra, field, raw.get(field))
                     break
+        if row_hook is not None:
+            if row is None:
+                row = Row(n, ctx)
+            row_hook(row, raw, values)
         records.append(Record(n, values, row is None or row.bad is None))
 
 
@@ -180,6 +204,24 @@ _MISS = object()
 # Free-text fields whose cells are often numbers (calamine gives floats): kept as digit text.
 # Other free text (address, occupation, note, stt …) is kept exactly as the reader gave it.
 _DIGIT_TEXT = ("dose1_lot", "dose2_lot")
+
+
+# Text fields where a cell starting with = + - @ tab or CR is refused (a spreadsheet would read a
+# formula: "=HYPERLINK(…)", "=cmd|' /C calc'!A0"). Only text: phones ("+84…"), IDs, dates and
+# numbers have their own parsers and never come here.
+_TEXT_FIELDS = ("full_name", "address", "workplace", "occupation", "note", "ethnicity",
+                "nationality", "dose1_lot", "dose2_lot")
+_FORMULA_START = frozenset("=+-@\t\r")
+_CHAR_WORDS = {"=": 'dấu "="', "+": 'dấu "+"', "-": 'dấu "-"', "@": 'ký tự "@"',
+               "\t": "dấu tab", "\r": "ký tự xuống dòng"}
+
+
+def _formula_start(v: str) -> str | None:
+    """The Vietnamese name of the formula-like first character, or None for a bare dash."""
+    text = v.lstrip(" ")
+    if not text.strip(" -+\t\r"):
+        return None  # "-", "--", "+": a placeholder for nothing, not a formula
+    return _CHAR_WORDS.get(text[0])
 
 
 def _free(v: Any) -> Any:

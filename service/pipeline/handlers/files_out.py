@@ -20,19 +20,33 @@ def _via_temp(write, suffix: str = ".xlsx") -> bytes:
         os.unlink(path)
 
 
-def export_bytes(report: Report, records: list[Record], title: str) -> bytes:
-    from ...forms.export import export_bytes as export_to_bytes
-    return export_to_bytes(report, records=records, title=title)
+def export_bytes(report: Report, records: list[Record], title: str, form: str | None = None) -> bytes:
+    """The project's canonical layout (for receivers who chose it in the directory)."""
+    from ...forms.export import write_rows
+    import io
+    buf = io.BytesIO()
+    f = form or report.form
+    write_rows(f if f in ("mau1", "mau2") else "mau1", buf, list(records), title=title)
+    return buf.getvalue()
+
+
+def national_bytes(records: list[Record], directory) -> bytes:
+    """The national platform's import template (the default layout of forwards)."""
+    from ...forms.national import write_bytes
+    return write_bytes(records, directory)
 
 
 def annotated_bytes(report: Report, src: bytes, name: str) -> bytes:
+    """The sender's workbook with its problems marked, made safe to send out: always a plain
+    .xlsx package without macros, external links, connections, hyperlinks or formulas."""
     from ...forms import annotate as annotate_mod
+    from ...forms.xlsx_clean import clean
     suffix = Path(name).suffix.lower() or ".xlsx"
     fd, srcpath = tempfile.mkstemp(suffix=suffix)
     with os.fdopen(fd, "wb") as fh:
         fh.write(src)
     try:
-        return _via_temp(lambda p: annotate_mod.annotate(report, srcpath, p, grid=report.grid))
+        return clean(_via_temp(lambda p: annotate_mod.annotate(report, srcpath, p, grid=report.grid)))
     finally:
         os.unlink(srcpath)
 
@@ -49,7 +63,6 @@ def export_name(code: str, form: str, recipient_key: str) -> str:
 
 
 def annotated_name(name: str) -> str:
-    """"DS.xlsx" → "DS - kiểm tra.xlsx"; a macro workbook keeps .xlsm (Excel refuses it as .xlsx)."""
-    stem = Path(name).stem
-    ext = ".xlsm" if Path(name).suffix.lower() == ".xlsm" else ".xlsx"
-    return f"{stem} - kiểm tra{ext}"
+    """"DS.xlsx" → "DS - kiểm tra.xlsx"; a macro workbook (.xlsm) comes back as a plain .xlsx
+    without its macros (never a macro-enabled file from the official address)."""
+    return f"{Path(name).stem} - kiểm tra.xlsx"

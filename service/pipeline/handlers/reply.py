@@ -5,7 +5,7 @@ over the cap is held for the operator instead.
 """
 from __future__ import annotations
 
-from ...mail.compose import XLSM, XLSX
+from ...mail.compose import XLSX
 from ..context import Checked, Context, Work
 from ..notices import blank_templates, common_context, folder_unit_address, send_reply
 from . import files_out
@@ -13,9 +13,19 @@ from . import files_out
 MAX_LISTED_ERRORS = 60
 
 
+def _split(r) -> dict | None:
+    """A national-layout file holding registrations and dosed rows: people per form."""
+    counts = {"mau1": 0, "mau2": 0}
+    for rec in r.records:
+        if rec.form in counts:
+            counts[rec.form] += 1
+    return counts if counts["mau1"] and counts["mau2"] else None
+
+
 def _file_view(c: Checked, held_rows: int) -> dict:
     r = c.report
     return {
+        "split": _split(r),
         "name": c.file.name,
         "form": r.form,
         "rows": r.rows,
@@ -27,7 +37,9 @@ def _file_view(c: Checked, held_rows: int) -> dict:
         "warnings": r.warnings[:MAX_LISTED_ERRORS],
         "warning_count": len(r.warnings),
         "fix_count": len(r.fixes),
-        "deliveries": [{"to": d.to, "cc": d.cc, "rows": len(d.records)} for d in c.fresh],
+        "skipped_rows": [(kind, len(rows)) for kind, rows in r.skipped.items() if rows],
+        "deliveries": [{"to": d.to, "cc": d.cc, "rows": len(d.records), "form": d.form or r.form}
+                       for d in c.fresh],
         "forwarded_rows": sum(len(d.records) for d in c.fresh),
         "already": sorted(c.already.items()),
         "held_rows": held_rows,
@@ -47,8 +59,7 @@ def handle(w: Work, ctx: Context) -> None:
         if c.report.fatal is None and c.report.form and (c.report.errors or c.report.warnings):
             c.annotated = files_out.annotated_bytes(c.report, c.file.data, c.file.name)
             name = files_out.annotated_name(c.file.name)
-            mime = XLSM if name.endswith(".xlsm") else XLSX
-            attachments.append((name, c.annotated, mime))
+            attachments.append((name, c.annotated, XLSX))
     if any(v["not_a_form"] for v in views):
         attachments += blank_templates(ctx)
     common = common_context(w, ctx)

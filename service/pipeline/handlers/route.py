@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..context import Context, Work
 from ..plan import Held
-from ..routing import route
+from ..routing import route_by_row_form
 
 
 def handle(w: Work, ctx: Context) -> None:
@@ -15,7 +15,8 @@ def handle(w: Work, ctx: Context) -> None:
         r = c.report
         if r.form is None or r.fatal is not None:
             continue
-        c.routed = route(r.form, list(r.valid_records()), w.unit, ctx.directory, ctx.rules)
+        # a national-layout file may hold registrations and dosed rows: each by its own rule
+        c.routed = route_by_row_form(r.form, list(r.valid_records()), w.unit, ctx.directory, ctx.rules)
         result = w.plan.files[i]
         unknown = {e.row for e in r.errors if e.code == "facility-unknown"}
         if c.routed.problem:
