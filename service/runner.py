@@ -53,6 +53,8 @@ class Service:
         self.inq = Queue(self.state_dir / "queue", "in")
         self.outbox = Outbox(self.state_dir)
         self.ctx = Context.from_settings(settings, self.store)
+        from .forms.worker import CheckPool, Limits
+        self.ctx.checker = CheckPool(self.ctx.directory, self.ctx.workdir, Limits.from_settings(settings))
         self.mail = open_mailbox(settings)
         self.folder = self._open_folder()
         self.sender = open_sender(settings, self.outbox, self.store)
@@ -225,6 +227,7 @@ class Service:
     def run_once(self) -> dict:
         """Process everything waiting, then return (``vaxmail run --once``)."""
         self.recover()
+        self.ctx.checker.start()
         taken = self.take_mail()
         taken += self.take_folder(settle=True)
         processed = self.drain()
@@ -234,6 +237,7 @@ class Service:
     def run_forever(self, notify=None) -> None:
         """The daemon: threads for intake, pipeline and sending; returns after ``stop``."""
         self.recover()
+        self.ctx.checker.start()
         wake = threading.Event()
         self._wake = wake
 
@@ -330,7 +334,7 @@ class Service:
 
     def close(self) -> None:
         self.stop.set()
-        for part in (self.mail, self.folder):
+        for part in (self.mail, self.folder, self.ctx.checker):
             if part is not None:
                 try:
                     part.close()
