@@ -2,7 +2,7 @@
 
 check     check spreadsheets (JSON contract in SPEC.md; exit 0 ok, 1 errors, 2 not a form)
 export    write the valid, repaired rows in the canonical layout
-template  write a blank Mẫu 1 / Mẫu 2 workbook
+template  write a blank Mẫu 1 / Mẫu 2 workbook, or the national import template (quocgia)
 run       run the service (``--once``: process what is waiting, then exit)
 status    health, queues, held items
 held / release / discard / retry   the operator's tools
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from datetime import date
 from pathlib import Path
@@ -42,7 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--config")
 
     t = sub.add_parser("template", help="write a blank form")
-    t.add_argument("form", choices=["mau1", "mau2"])
+    t.add_argument("form", choices=["mau1", "mau2", "quocgia"],
+                   help="mau1, mau2 (the project's forms) or quocgia (the national platform's import template)")
     t.add_argument("--out", required=True)
     t.add_argument("--config")
 
@@ -122,7 +124,14 @@ def cmd_check(args) -> int:
     worst = 0
     many = len(args.files) > 1
     for name in args.files:
-        report = check_file(name, directory=directory, today=args.today)
+        try:
+            report = check_file(name, directory=directory, today=args.today)
+        except Exception as exc:  # `check --json` always prints JSON: a bug shows as exit 2
+            from .forms.model import Report
+            from .forms.read.guard import unreadable
+            logging.getLogger("vaxmail.check").error("check failed: %s", type(exc).__name__)
+            report = Report(path=name, form=None, checked_on=args.today)
+            report.fatal = unreadable("corrupt-file")
         if args.json:
             line = json.dumps(report.as_json(), ensure_ascii=False, indent=None if many else 2)
             print(line)

@@ -23,6 +23,17 @@ _OLD_TONES.update({k[0].upper() + k[1:]: v[0].upper() + v[1:] for k, v in list(_
 # "quý" keeps its tone on the y: after q the u belongs to the consonant.
 _OLD_RE = re.compile(r"(?<![qQ])(" + "|".join(map(re.escape, _OLD_TONES)) + r")(?![a-zA-ZÀ-ỹ])")
 _SPACE_RE = re.compile(r"\s+")
+# Characters nobody sees that break matching and checks: a byte-order mark, zero-width spaces
+# and joiners, the soft hyphen, bidi marks and overrides (removed); no-break spaces (made
+# plain spaces).
+INVISIBLE_RE = re.compile("[\ufeff\u200b\u200c\u200d\u2060\u00ad\u180e\u200e\u200f"
+                          "\u202a-\u202e\u2066-\u2069\ufffe]")
+NBSP_RE = re.compile("[\u00a0\u2007\u202f]")
+
+
+def strip_invisible(s: str) -> str:
+    """``s`` without invisible characters, no-break spaces made plain (not stripped)."""
+    return NBSP_RE.sub(" ", INVISIBLE_RE.sub("", s))
 # bidi embeddings/overrides/isolates and control characters: never carried into what we send
 _INVISIBLE_RE = re.compile("[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f"
                            "\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c]")

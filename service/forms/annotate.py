@@ -48,6 +48,7 @@ SUMMARY_WIDTHS = [9, 9, 26, 24, 80, 12]
 CODE_LABELS = {
     "required-missing": "Bỏ trống thông tin bắt buộc",
     "name-invalid": "Họ và tên có ký tự không hợp lệ",
+    "text-formula": "Ô chữ bắt đầu như một công thức",
     "date-invalid": "Ngày không có thật hoặc không đọc được",
     "date-month-first": "Ngày ghi tháng trước ngày",
     "date-future": "Ngày sinh sau ngày hôm nay",
@@ -175,6 +176,12 @@ def build_plan(report: Report, grid: Sheet | None = None) -> SheetPlan | None:
     row_warns: dict[int, list[str]] = defaultdict(list)
     err_ids = {id(i) for i in report.errors}
     col_of: dict[str, int] = {}
+    # a value merged down over rows is marked on the merge's top cell, where the sender wrote it
+    anchor: dict[tuple[int, int], tuple[int, int]] = {}
+    for r0, c0, r1, c1 in layout.merges:
+        for r in range(r0 + 2, r1 + 2):
+            for c in range(c0, c1 + 1):
+                anchor[(r, c)] = (r0 + 1, c0)
     for issue in [*report.errors, *report.warnings]:
         if issue.row is None:
             continue
@@ -187,11 +194,12 @@ def build_plan(report: Report, grid: Sheet | None = None) -> SheetPlan | None:
             if c is None:
                 c = col_of[issue.column] = xlsx_patch.col_index(issue.column)
             kind = "error" if is_err else "warning"
-            if fills[issue.row].get(c) != "error":
-                fills[issue.row][c] = kind
+            r, c = anchor.get((issue.row, c), (issue.row, c)) if anchor else (issue.row, c)
+            if fills[r].get(c) != "error":
+                fills[r][c] = kind
             text = issue.message if is_err else f"Cảnh báo: {issue.message}"
-            if text not in cell_msgs[(issue.row, c)]:
-                cell_msgs[(issue.row, c)].append(text)
+            if text not in cell_msgs[(r, c)]:
+                cell_msgs[(r, c)].append(text)
     loi_text: dict[int, str] = {}
     for r in set(row_errs) | set(row_warns):
         parts = list(dict.fromkeys(row_errs.get(r, [])))
@@ -311,8 +319,16 @@ _SUMMARY_STYLES = {
 }
 
 
-def _styled(ws, value, style: str):
+def _text_cell(ws, value) -> WriteOnlyCell:
+    """A cell whose text is text: "=HYPERLINK(…)" from a CSV stays a string, never a formula."""
     cell = WriteOnlyCell(ws, value)
+    if isinstance(value, str) and cell.data_type == "f":
+        cell.data_type = "s"
+    return cell
+
+
+def _styled(ws, value, style: str):
+    cell = _text_cell(ws, value)
     for k, v in _SUMMARY_STYLES.get(style, _SUMMARY_STYLES["text"]).items():
         setattr(cell, k, v)
     return cell
@@ -337,7 +353,8 @@ def _comment(text: str) -> Comment:
 
 def _annotate_openpyxl(src: str, out: str, report: Report, plan: SheetPlan | None,
                        rows: list[list[SummaryCell]], summary_name: str) -> None:
-    wb = load_workbook(src, keep_vba=src.lower().endswith(".xlsm"))
+    # cached values instead of formulas, no VBA: the copy goes back out by mail
+    wb = load_workbook(src, data_only=True, keep_vba=False, keep_links=False)
     if summary_name in wb.sheetnames and (report.layout is None or report.layout.sheet != summary_name):
         del wb[summary_name]
     if plan is not None and report.layout is not None:
@@ -447,14 +464,14 @@ def _annotate_grid(out: str, report: Report, plan: SheetPlan | None, rows: list[
         is_head = r in header_rows
         has_date = any(isinstance(v, (date, datetime)) for v in values)
         if not (marks or loi or is_head or has_date):
-            ws.append(values)
+            ws.append([_text_cell(ws, v) if isinstance(v, str) and v[:1] == "=" else v for v in values])
             continue
         need = max(len(values), (plan.loi_col + 1) if (plan and (loi or is_head)) else 0,
                    (max(marks) + 1) if marks else 0)
         values += [None] * (need - len(values))
         cells = []
         for j, v in enumerate(values):
-            cell = WriteOnlyCell(ws, v)
+            cell = _text_cell(ws, v)
             if isinstance(v, (date, datetime)):
                 cell.number_format = "dd/mm/yyyy"
             if marks and j in marks:

@@ -5,19 +5,25 @@ check and repair → report. Knows nothing of mail or folders.
 """
 from __future__ import annotations
 
+import logging
 from datetime import date
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, Iterator
 
 from ..directory import Directory, load_default
-from . import legacy, national
+from ..textnorm import INVISIBLE_RE, NBSP_RE, strip_invisible
+from . import issues as I
+from . import legacy, national, rows as rowplan
 from .checks import CheckContext, check_rows
 from .checks import national as national_checks
 from .fields import FieldCatalog, load_catalog
-from .layout import DOB_FEMALE, GIVEN_NAME, find_layout, is_signature_row
+from .layout import DOB_FEMALE, GIVEN_NAME, find_layout
 from .model import Column, Fix, Issue, Layout, Report, Sheet, Unreadable, Workbook, column_letter
 from .read import MAX_ROWS, read_workbook
+from .read.guard import unreadable
+
+log = logging.getLogger("vaxmail.forms")
 
 NOT_A_FORM = (
     "Không tìm thấy danh sách theo Mẫu 1 hoặc Mẫu 2 trong tệp: cần một dòng tiêu đề có các cột "
@@ -37,6 +43,9 @@ OTHER_SHEET = (
     "Vui lòng gửi mỗi danh sách trong một tệp riêng."
 )
 FORM_NAMES = {"mau1": "1", "mau2": "2"}
+# Columns no check reads: a formula without a cached value there is ignored (STT, age …).
+UNCHECKED = frozenset({"stt", "occupation", "workplace", "address", "note", "ethnicity",
+                       "nationality", "dose1_lot", "dose2_lot", national.IMPORT_RESULT})
 
 
 def check_file(
@@ -59,21 +68,33 @@ def check_file(
     except Unreadable as exc:
         report.fatal = exc
         return report
+    except Exception as exc:  # no reader exception escapes (the reader catches its own)
+        log.warning("reading failed: %s", type(exc).__name__)
+        report.fatal = unreadable("corrupt-file")
+        return report
+    return _check(wb, report, directory, catalog, today)
+
+
+def _check(wb: Workbook, report: Report, directory: Directory, catalog: FieldCatalog,
+           today: date) -> Report:
     found = _forms_in(wb, catalog)
     if not found:
         report.fatal = Unreadable("not-a-form", NOT_A_FORM)
         return report
-    sheet, layout, rows = found[0]
+    sheet, layout, plan = found[0]
+    rows = plan.persons
+    layout.merges = plan.merges
     nat = national.is_national(layout.columns)
     if nat:  # the platform's template: the form follows the rows' dose data (SPEC)
         layout.form = national.sheet_form(sheet.rows, rows, [
             c.index for k, c in layout.columns.items() if k in national.DOSE_FIELDS])
     report.form, report.sheet, report.layout = layout.form, sheet.name, layout
     report.grid = sheet
-    for other, _, other_rows in found[1:]:
-        if other_rows:
+    _account(report, plan)
+    for other, _, other_plan in found[1:]:
+        if other_plan.persons:
             report.warnings.append(Issue("other-sheet", OTHER_SHEET.format(
-                sheet=other.name, rows=len(other_rows), chosen=sheet.name), severity="warning"))
+                sheet=other.name, rows=len(other_plan.persons), chosen=sheet.name), severity="warning"))
     form = FORM_NAMES[layout.form]
     header_row = layout.header_rows[0] + 1
     columns = _birth_by_sex_columns(layout) if DOB_FEMALE in layout.columns else {
@@ -94,7 +115,7 @@ def check_file(
         ctx.row_hook = national_checks.row_hook(directory, columns)
         ctx.id_parser = national_checks.id_parser(today.year)
     release = wb.kind in ("xlsx", "xlsm") and len(found) == 1
-    decoded = _decoded_rows(sheet, layout, rows, report, release=release)
+    decoded = _decoded_rows(sheet, layout, rows, report, release=release, plan=plan, catalog=catalog)
     if GIVEN_NAME in layout.columns:
         decoded = _joined_names(decoded)
     if DOB_FEMALE in layout.columns:
@@ -124,16 +145,24 @@ def check_file(
     return report
 
 
-def _forms_in(wb: Workbook, catalog: FieldCatalog) -> list[tuple[Sheet, Layout, list[int]]]:
-    """Sheets holding a form, the one with most data rows first."""
+def _forms_in(wb: Workbook, catalog: FieldCatalog) -> list[tuple[Sheet, Layout, rowplan.RowPlan]]:
+    """Sheets holding a form, the one with most people first."""
     found = []
     for sheet in wb.sheets:
-        layout = find_layout(sheet, catalog, _header_decoder(sheet))
+        decode = _header_decoder(sheet)
+        layout = find_layout(sheet, catalog, decode)
         if layout is None:
             continue
-        found.append((sheet, layout, list(_data_rows(sheet, layout))))
-    found.sort(key=lambda t: (t[0].hidden, -len(t[2])))
+        found.append((sheet, layout, rowplan.account(sheet, layout, decode)))
+    found.sort(key=lambda t: (t[0].hidden, -len(t[2].persons)))
     return found
+
+
+def _account(report: Report, plan: rowplan.RowPlan) -> None:
+    """Rows below the header that are not people: counted by kind; unrecognised ones named."""
+    report.skipped = {k: [i + 1 for i in plan.skipped[k]] for k in rowplan.KINDS if plan.skipped.get(k)}
+    for i, text in plan.unknown.items():
+        report.warnings.append(I.ROW_SKIPPED.issue(i + 1, None, None, None, text=text))
 
 
 def _picker(indexes: list[int]):
@@ -152,29 +181,6 @@ def _picker(indexes: list[int]):
         return tuple(row[j] if j < n else None for j in indexes)
 
     return pick
-
-
-def _data_rows(sheet: Sheet, layout: Layout) -> Iterator[int]:
-    """0-based indexes of the rows holding people; stops at the signature block."""
-    cols = [c.index for k, c in layout.columns.items() if k != "stt" and k != national.IMPORT_RESULT]
-    who = [layout.columns[k].index for k in ("full_name", "id_number") if k in layout.columns]
-    pick, pick_who = _picker(cols), _picker(who)
-    decode = _header_decoder(sheet)
-    rows = sheet.rows
-    for i in range(layout.data_start, len(rows)):
-        row = rows[i]
-        vals = pick(row)
-        filled = len(vals) - vals.count(None) - vals.count("")
-        if filled <= 4:
-            text = row if decode is None else [
-                decode(i, j, v) if isinstance(v, str) else v for j, v in enumerate(row)]
-            if is_signature_row(text):
-                return
-            if filled == 0:
-                continue
-            if filled == 1 and all(v in (None, "") for v in pick_who(row)):
-                continue  # a lone note or a stray total under the data is not a person
-        yield i
 
 
 BIRTH_BOTH_SEXES = (
@@ -234,22 +240,40 @@ def _header_decoder(sheet: Sheet):
 
 
 def _decoded_rows(sheet: Sheet, layout: Layout, indexes: list[int], report: Report, *,
-                  release: bool = False) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(Excel row, {field: raw value}) per data row: strings stripped, legacy text decoded.
+                  release: bool = False, plan: rowplan.RowPlan | None = None,
+                  catalog: FieldCatalog | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(Excel row, {field: raw value}) per data row: strings cleaned of invisible characters
+    and stripped, legacy text decoded, a group heading's value given where the cell is empty.
 
     ``release`` drops each grid row once read (the annotator re-reads .xlsx files from disk),
     which keeps a 100,000-row check within its memory budget.
     """
     keys = list(layout.columns)
+    letters = {k: c.letter for k, c in layout.columns.items()}
     pick = _picker([c.index for c in layout.columns.values()])
     fonts = sheet.font if sheet.legacy_fonts else None
     no_value = sheet.formula_without_value
+    checked = [(k, c) for k, c in layout.columns.items() if k not in UNCHECKED]
+    group_of = plan.group_of if plan is not None else {}
+    headings = plan.headings if plan is not None else {}
+    filled: dict[int, list[int]] = {}  # heading row → Excel rows it gave a value to
+    invisible, nbsp, fixes = INVISIBLE_RE.search, NBSP_RE.search, report.fixes
     rows = sheet.rows
     for i in indexes:
         vals = pick(rows[i])
         if release:
             rows[i] = None
-        out = {k: ((v.strip() or None) if v.__class__ is str else v) for k, v in zip(keys, vals)}
+        out = {}
+        for k, v in zip(keys, vals):
+            if v.__class__ is str:
+                if not v.isascii() and (invisible(v) or nbsp(v)):
+                    new = strip_invisible(v).strip() or None
+                    if new != v.strip():
+                        fixes.append(Fix(i + 1, k, letters[k], v, new, "invisible-chars"))
+                    v = new
+                else:
+                    v = v.strip() or None
+            out[k] = v
         if fonts is not None:
             for key, v in out.items():
                 if v.__class__ is str:
@@ -258,15 +282,29 @@ def _decoded_rows(sheet: Sheet, layout: Layout, indexes: list[int], report: Repo
                     if kind:
                         new = legacy.decode(v, kind)
                         if new != v:
-                            report.fixes.append(Fix(i + 1, key, column_letter(j), v, new, f"legacy-{kind}"))
+                            fixes.append(Fix(i + 1, key, column_letter(j), v, new, f"legacy-{kind}"))
                             out[key] = new
         if no_value:
-            for key, col in layout.columns.items():
+            for key, col in checked:
                 if out[key] is None and (i, col.index) in no_value:
                     report.errors.append(Issue("formula-no-value", FORMULA_NO_VALUE.format(
                         header=col.header, cell=f"{col.letter}{i + 1}"), row=i + 1, column=col.letter,
                         field=key, header=col.header))
+        if group_of:
+            h = group_of.get(i)
+            if h is not None:
+                fld, value = headings[h]
+                if out.get(fld) is None:
+                    out[fld] = value
+                    filled.setdefault(h, []).append(i + 1)
         yield i + 1, out
+    for h, got in filled.items():
+        fld, value = headings[h]
+        col = layout.columns.get(fld)
+        label = col.header if col is not None else (catalog.label(fld) if catalog else fld)
+        report.warnings.append(I.GROUP_HEADING_FILL.issue(
+            h + 1, None, None, None, heading=value, label=label, count=len(got),
+            first=got[0], last=got[-1]))
 
 
 _DEFAULT: Directory | None = None

@@ -43,6 +43,8 @@ class IssueType:
 
 
 def _where(row: int | None, column: Column | None, field: str | None) -> str:
+    if column is None and field is None:  # a whole row (one that is not a person)
+        return f"Dòng {row}" if row else ""
     if column is None:
         return f'Cột "{field_label(field)}"' + (f" (dòng {row})" if row else "")
     if row is None:
@@ -96,6 +98,12 @@ NAME_CHARS = IssueType(
     "name-invalid",
     '{where}: "{value}" có ký tự không hợp lệ ({chars}). Vui lòng ghi lại họ và tên chỉ bằng '
     "chữ cái và khoảng trắng, ví dụ Nguyễn Văn An.")
+
+# ------------------------------------------------------------------------- free text
+TEXT_FORMULA = IssueType(
+    "text-formula",
+    '{where}: "{value}" bắt đầu bằng {char}, nên Excel và các phần mềm nhận dữ liệu có thể hiểu '
+    "ô này là một công thức. Vui lòng bỏ ký tự đó ở đầu ô (hoặc ghi chữ trước nó) rồi gửi lại.")
 
 # ------------------------------------------------------------------------- dates
 DATE_INVALID = IssueType(
@@ -287,6 +295,18 @@ PERSON_DUPLICATE = IssueType(
 VALUE_INVALID = IssueType(
     "value-invalid",
     '{where}: "{value}" không phải nội dung hợp lệ cho cột này. Vui lòng ghi lại bằng chữ.')
+
+# ------------------------------------------------------------------------- rows that are not people
+ROW_SKIPPED = IssueType(
+    "row-skipped",
+    '{where} không được đọc là một người ("{text}"): dòng này không có họ tên hay số '
+    "CMND/CCCD nên đã bỏ qua. Nếu đây là một người, vui lòng ghi đủ họ tên và thông tin của "
+    "người đó vào đúng các cột rồi gửi lại.", W)
+GROUP_HEADING_FILL = IssueType(
+    "group-heading-fill",
+    '{where} "{heading}" là dòng tiêu đề nhóm, không phải một người: cột "{label}" của '
+    "{count} người bên dưới (dòng {first}–{last}) để trống nên được ghi theo dòng này. "
+    "Nếu không đúng, vui lòng ghi rõ vào từng dòng.", W)
 
 
 def all_types() -> list[IssueType]:

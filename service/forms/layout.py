@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
-from ..textnorm import fold, tidy
+from ..textnorm import INVISIBLE_RE, fold, strip_invisible, tidy
 from . import national
 from .fields import DOSE_PARTS, FieldCatalog
 from .model import Column, Layout, Sheet
@@ -24,8 +24,8 @@ SCAN_ROWS = 40  # the header must start within the first rows of a sheet
 MIN_FIELDS = 3  # a header names at least this many known fields
 
 _PAREN_RE = re.compile(r"\([^)]*\)|\[[^\]]*\]")
-_DOSE_IN_TEXT_RE = re.compile(r"\b(?:mui|lan)(?: tiem)?(?: thu)? ?(1|2|nhat|hai)\b")
-_DOSE_WORDS = {"1": 1, "2": 2, "nhat": 1, "hai": 2}
+_DOSE_IN_TEXT_RE = re.compile(r"\b(?:mui|lan|m)(?: tiem)?(?: thu)? ?0?(1|2|i|ii|nhat|hai|mot)\b")
+_DOSE_WORDS = {"1": 1, "2": 2, "i": 1, "ii": 2, "nhat": 1, "hai": 2, "mot": 1}
 _NUMBER_CELL_RE = re.compile(r"^\(?\s*\d{1,2}\s*\)?$")
 _SIGNATURE_RE = re.compile(
     r"^(nguoi lap( bieu| danh sach)?|thu truong( don vi)?|xac nhan|ky ten|ky ghi ro ho ten|"
@@ -39,7 +39,7 @@ def _text(v: Any) -> str:
     if v is None:
         return ""
     if isinstance(v, str):
-        return v
+        return strip_invisible(v) if not v.isascii() and INVISIBLE_RE.search(v) else v
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     return str(v)

@@ -70,6 +70,9 @@ class Layout:
     columns: dict[str, Column]  # field → column
     form: str  # "mau1" | "mau2"
     extra_headers: dict[int, str] = field(default_factory=dict)  # unmapped columns: index → header
+    # vertical merges in the data whose value was given to every row they cover (0-based,
+    # inclusive): an issue on a covered row is marked on the merge's top cell
+    merges: list[tuple[int, int, int, int]] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------- results
@@ -129,6 +132,8 @@ class Report:
     fatal: Unreadable | None = None  # set when the file is not a readable form
     checked_on: date | None = None
     grid: Sheet | None = field(default=None, repr=False)  # the sheet that was checked
+    # rows below the header that are not people, by kind (service.forms.rows.KINDS): Excel rows
+    skipped: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def rows(self) -> int:
@@ -157,6 +162,7 @@ class Report:
             "errors": [e.as_json() for e in self.errors],
             "fixes": [f.as_json() for f in self.fixes],
             "warnings": [w.as_json() for w in self.warnings],
+            "skipped": {k: len(v) for k, v in self.skipped.items() if v},
         }
         if self.fatal is not None:
             out["fatal"] = {"code": self.fatal.code, "message": self.fatal.message}

@@ -20,6 +20,13 @@ FIX_LABELS = {
     "legacy-tcvn3": "chuyển chữ TCVN3 (.VnTime) sang Unicode",
     "legacy-tcvn3h": "chuyển chữ TCVN3 in hoa (.VnTimeH) sang Unicode",
     "legacy-vni": "chuyển chữ VNI sang Unicode",
+    "invisible-chars": "bỏ ký tự ẩn (dấu BOM, khoảng trắng không ngắt, gạch nối mềm, ký tự độ rộng 0)",
+}
+
+SKIPPED_LABELS = {
+    "heading": "dòng tiêu đề nhóm", "subtotal": "dòng cộng/tổng", "column_numbers": "dòng đánh số cột",
+    "repeated_header": "dòng tiêu đề lặp lại", "footer": "dòng chữ ký/ghi chú cuối bảng",
+    "stt_only": "dòng chỉ có số thứ tự", "other": "dòng không đọc được là một người",
 }
 
 FORM_TITLES = {"mau1": "Mẫu 1 (đăng ký tiêm mũi 1)", "mau2": "Mẫu 2 (đã tiêm mũi 1, bổ sung thông tin/mũi 2)"}
@@ -38,6 +45,9 @@ def render_text(report: Report, limit: int = 200) -> str:
     lines.append(f"Loại: {FORM_TITLES.get(report.form, report.form)} — trang \"{report.sheet}\"")
     lines.append(f"Số dòng: {report.rows}; hợp lệ: {report.valid_rows}; lỗi: {len(report.errors)}; "
                  f"cảnh báo: {len(report.warnings)}; đã tự sửa: {len(report.fixes)}")
+    if report.skipped:
+        parts = [f"{len(v)} {SKIPPED_LABELS.get(k, k)}" for k, v in report.skipped.items() if v]
+        lines.append("Không tính là người: " + "; ".join(parts))
     for title, issues in (("LỖI", report.errors), ("CẢNH BÁO", report.warnings)):
         if not issues:
             continue

@@ -6,7 +6,7 @@ sender address per day; a reply over the cap is held for the operator instead.
 from __future__ import annotations
 
 from ...addresses import is_plain
-from ...mail.compose import XLSM, XLSX, build_bytes, stable_message_id
+from ...mail.compose import XLSX, build_bytes, stable_message_id
 from ..context import Checked, Context, Work
 from ..plan import Held, Outgoing
 from . import files_out
@@ -38,6 +38,7 @@ def _file_view(c: Checked, held_rows: int) -> dict:
         "warnings": r.warnings[:MAX_LISTED_ERRORS],
         "warning_count": len(r.warnings),
         "fix_count": len(r.fixes),
+        "skipped_rows": [(kind, len(rows)) for kind, rows in r.skipped.items() if rows],
         "deliveries": [{"to": d.to, "cc": d.cc, "rows": len(d.records), "form": d.form or r.form}
                        for d in c.fresh],
         "forwarded_rows": sum(len(d.records) for d in c.fresh),
@@ -120,8 +121,7 @@ def handle(w: Work, ctx: Context) -> None:
         if c.report.fatal is None and c.report.form and (c.report.errors or c.report.warnings):
             c.annotated = files_out.annotated_bytes(c.report, c.file.data, c.file.name)
             name = files_out.annotated_name(c.file.name)
-            mime = XLSM if name.endswith(".xlsm") else XLSX
-            attachments.append((name, c.annotated, mime))
+            attachments.append((name, c.annotated, XLSX))
     if any(v["not_a_form"] for v in views):
         attachments += [("Mau1_dang_ky_tiem_mui_1.xlsx", files_out.template_bytes("mau1", ctx.directory), XLSX),
                         ("Mau2_bo_sung_da_tiem.xlsx", files_out.template_bytes("mau2", ctx.directory), XLSX)]
