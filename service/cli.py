@@ -120,12 +120,19 @@ def cmd_check(args) -> int:
     from .forms.engine import check_file
     from .forms.render import render_text
 
-    directory = _directory(args.config)
+    from .config import ConfigError, load_settings
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(f"vaxmail: {exc}", file=sys.stderr)
+        return 2
+    directory = settings.directory
+    limits = {"max_rows": settings.limit("max_rows"), "max_bytes": int(settings.limit("max_file_mb") * 1_000_000)}
     worst = 0
     many = len(args.files) > 1
     for name in args.files:
         try:
-            report = check_file(name, directory=directory, today=args.today)
+            report = check_file(name, directory=directory, today=args.today, **limits)
         except Exception as exc:  # `check --json` always prints JSON: a bug shows as exit 2
             from .forms.model import Report
             from .forms.read.guard import unreadable
