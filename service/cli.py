@@ -2,7 +2,7 @@
 
 check     check spreadsheets (JSON contract in SPEC.md; exit 0 ok, 1 errors, 2 not a form)
 export    write the valid, repaired rows in the canonical layout
-template  write a blank Mẫu 1 / Mẫu 2 workbook
+template  write a blank Mẫu 1 / Mẫu 2 workbook, or the national import template (quocgia)
 run       run the service (``--once``: process what is waiting, then exit)
 status    health, queues, held items
 held / release / discard / retry   the operator's tools
@@ -42,7 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--config")
 
     t = sub.add_parser("template", help="write a blank form")
-    t.add_argument("form", choices=["mau1", "mau2"])
+    t.add_argument("form", choices=["mau1", "mau2", "quocgia"],
+                   help="mau1, mau2 (the project's forms) or quocgia (the national platform's import template)")
     t.add_argument("--out", required=True)
     t.add_argument("--config")
 
@@ -96,12 +97,19 @@ def cmd_check(args) -> int:
     from .forms.engine import check_file
     from .forms.render import render_text
 
-    directory = _directory(args.config)
+    from .config import ConfigError, load_settings
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(f"vaxmail: {exc}", file=sys.stderr)
+        return 2
+    directory = settings.directory
+    limits = {"max_rows": settings.limit("max_rows"), "max_bytes": int(settings.limit("max_file_mb") * 1_000_000)}
     worst = 0
     many = len(args.files) > 1
     for name in args.files:
         try:
-            report = check_file(name, directory=directory, today=args.today)
+            report = check_file(name, directory=directory, today=args.today, **limits)
         except Exception as exc:  # `check --json` always prints JSON: a bug shows as exit 2
             from .forms.model import Report
             from .forms.read.guard import unreadable

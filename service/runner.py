@@ -60,6 +60,8 @@ class Service:
         self.inq = Queue(self.state_dir / "queue", "in")
         self.outbox = Outbox(self.state_dir)
         self.ctx = Context.from_settings(settings, self.store)
+        from .forms.worker import CheckPool, Limits
+        self.ctx.checker = CheckPool(self.ctx.directory, self.ctx.workdir, Limits.from_settings(settings))
         self.mail = self._open_mail()
         self.folder = self._open_folder()
         self.sender = self._open_sender()
@@ -261,6 +263,7 @@ class Service:
     def run_once(self) -> dict:
         """Process everything waiting, then return (``vaxmail run --once``)."""
         self.recover()
+        self.ctx.checker.start()
         taken = self.take_mail()
         taken += self.take_folder(settle=True)
         processed = self.drain()
@@ -270,6 +273,7 @@ class Service:
     def run_forever(self, notify=None) -> None:
         """The daemon: threads for intake, pipeline and sending; returns after ``stop``."""
         self.recover()
+        self.ctx.checker.start()
         wake = threading.Event()
         self._wake = wake
 
@@ -366,7 +370,7 @@ class Service:
 
     def close(self) -> None:
         self.stop.set()
-        for part in (self.mail, self.folder):
+        for part in (self.mail, self.folder, self.ctx.checker):
             if part is not None:
                 try:
                     part.close()

@@ -362,3 +362,46 @@ def test_mixed_file_routed_row_by_row_and_import_results_close_the_loop(tmp_path
         assert (rec["ttyt-883"]["rows"], rec["ttyt-883"]["entered"]) == (2, 1)
     finally:
         svc.close()
+
+
+# ------------------------------------------------------------------ blank templates, annotated copies
+
+
+def test_template_quocgia_is_the_blank_national_template(tmp_path):
+    out = tmp_path / "quocgia.xlsx"
+    proc = subprocess.run([sys.executable, "-m", "service.cli", "template", "quocgia", "--out", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    wb = load_workbook(out)
+    assert wb.sheetnames[0] == "PL1_Danh sach doi tuong tiem"
+    ws = wb.active
+    assert [ws[f"{c}7"].value for c in "ABCD"] == [t for _, t, _ in SPEC_COLUMNS[:4]]
+    assert ws["K8"].value == "Mã  Tỉnh/Thành phố (*)" and ws.max_row == 8
+    pl2 = wb["PL2_Nhom doi tuong"]
+    assert [pl2.cell(r, 1).value for r in range(2, 18)] == list(range(1, 17))
+    pl3 = [tuple(c.value for c in row) for row in wb["PL3_Dia ban"].iter_rows(min_row=2)]
+    assert ("An Giang", 89, "Thành phố Long Xuyên", 883, "Phường Mỹ Bình", 30280) in pl3
+    # filled in by a unit, it reads as any national-layout list
+    r = check(out)
+    assert r.layout is not None and national.is_national(r.layout.columns)
+
+
+@pytest.mark.parametrize("form", ["mau1", "mau2"])
+def test_canonical_templates_still_read_back(tmp_path, form):
+    from service.forms.template import write_template
+    out = tmp_path / f"{form}.xlsx"
+    write_template(form, str(out), load_default())
+    r = check(out)
+    assert r.form == form and not national.is_national(r.layout.columns)
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".xls"])
+def test_annotated_copy_of_a_national_file_marks_the_cells(tmp_path, suffix):
+    from service.forms.annotate import ERROR_FILL, annotate
+    src = build(tmp_path / f"loi{suffix}", [{**REG, "M": 884}, {**REG_F, "G": "abc"}])
+    r = check(src)
+    out = tmp_path / "loi - kiểm tra.xlsx"
+    annotate(r, str(src), str(out), grid=r.grid)
+    ws = load_workbook(out)["PL1_Danh sach doi tuong tiem"]
+    assert ws["M9"].fill.fgColor.rgb.endswith(ERROR_FILL) and ws["G10"].fill.fgColor.rgb.endswith(ERROR_FILL)
+    assert ws["M9"].comment is not None and "L9" in ws["M9"].comment.text

@@ -56,6 +56,7 @@ def check_file(
     catalog: FieldCatalog | None = None,
     workbook: Workbook | None = None,
     max_rows: int = MAX_ROWS,
+    max_bytes: int | None = None,
 ) -> Report:
     """Read, check and repair one file. Never raises for bad input: see ``Report.fatal``."""
     path = str(path)
@@ -64,7 +65,8 @@ def check_file(
     today = today or date.today()
     report = Report(path=path, form=None, checked_on=today)
     try:
-        wb = workbook or read_workbook(path, max_rows=max_rows)
+        limits = {"max_bytes": max_bytes} if max_bytes else {}
+        wb = workbook or read_workbook(path, max_rows=max_rows, **limits)
     except Unreadable as exc:
         report.fatal = exc
         return report

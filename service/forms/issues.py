@@ -84,6 +84,13 @@ def ddmmyyyy(d: date) -> str:
 
 E, W = "error", "warning"
 
+# ------------------------------------------------------------------------- whole file
+# A file whose check worker died, hit its memory or time limit, or failed (forms.worker).
+UNSAFE_FILE = (
+    "Tệp \"{name}\" có cấu trúc bất thường hoặc quá lớn để xử lý an toàn nên hệ thống chưa kiểm tra "
+    "được; vui lòng mở tệp bằng Excel, chép riêng danh sách sang một tệp mới (hoặc chia thành nhiều "
+    "tệp nhỏ hơn), lưu dạng .xlsx rồi gửi lại.")
+
 # ------------------------------------------------------------------------- presence
 REQUIRED_MISSING = IssueType(
     "required-missing",

@@ -47,6 +47,9 @@ class Unreadable(Exception):
         self.code = code
         self.message = message
 
+    def __reduce__(self):  # travels back from the check worker
+        return (Unreadable, (self.code, self.message))
+
 
 # ---------------------------------------------------------------------------- layout
 

@@ -430,6 +430,42 @@ def write_bytes(records: Sequence[Record], directory: Directory,
     return buf.getvalue()
 
 
+def write_blank(out: str | os.PathLike[str] | IO[bytes], directory: Directory,
+                groups: Sequence[tuple[int, str]] = (), vaccines: Sequence[str] = ()) -> None:
+    """The blank template (``vaxmail template quocgia``): the list sheet with its notes and
+    header, and the catalogues it refers to — PL2 priority groups, PL3 places with their GSO
+    codes, PL4 facilities (code where the directory has one), PL5 vaccines."""
+    head = Style(font=_FONT, size=11, bold=True, border=True, fill="DDEBF7")
+    text = Style(number_format="@")
+
+    def main() -> Iterator[list[Any]]:
+        yield [Cell(NOTES[0], _NOTE_HEAD)]
+        for t in NOTES[1:]:
+            yield [Cell(t, _NOTE)]
+        yield []
+        yield from header_rows()
+
+    places: list[list[Any]] = [[Cell(h, head) for h in (
+        "Tỉnh/Thành phố", "Mã tỉnh", "Quận/Huyện", "Mã quận/huyện", "Xã/Phường", "Mã xã/phường")]]
+    province = _short_province(directory)
+    for d in directory.districts:
+        for w in d.wards:
+            places.append([province, directory.province_code, d.name, d.code, w.name, w.code])
+    facilities = [[Cell("Mã cơ sở KCB", head), Cell("Tên cơ sở tiêm", head)]]
+    facilities += [[Cell(f.code, text) if f.code else None, f.name] for f in directory.facilities]
+    sheets = [
+        SheetSpec(SHEET_NAME, main(), merged=header_merges(HEADER_ROW),
+                  widths={j: WIDTHS.get(f, 12) for j, f in enumerate(FIELDS)},
+                  freeze=(HEADER_ROW + 1, 2), size=(HEADER_ROW + 1, len(COLUMNS))),
+        SheetSpec("PL2_Nhom doi tuong", [[Cell("Mã", head), Cell("Nhóm đối tượng ưu tiên", head)]]
+                  + [[n, name] for n, name in groups], widths={0: 6, 1: 120}),
+        SheetSpec("PL3_Dia ban", places, widths={0: 14, 1: 8, 2: 26, 3: 12, 4: 26, 5: 12}),
+        SheetSpec("PL4_Co so tiem", facilities, widths={0: 14, 1: 50}),
+        SheetSpec("PL5_Vac xin", [[Cell("Tên vắc xin", head)]] + [[v] for v in vaccines], widths={0: 20}),
+    ]
+    write_xlsx(out, sheets, default_font=_FONT, default_size=11)
+
+
 # ---------------------------------------------------------------------------- results
 
 # What column Z says after an import: success wording, else the platform's error text.

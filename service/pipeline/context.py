@@ -27,6 +27,7 @@ class Context:
     store: Any  # service.state.store.Store (read-only use in handlers)
     workdir: Path
     now: Callable[[], datetime] = lambda: datetime.now(VN)
+    checker: Any = None  # forms.worker.CheckPool / LocalChecker: where files are checked
     released: frozenset[str] = frozenset()  # hold kinds the operator released for this run
 
     @classmethod

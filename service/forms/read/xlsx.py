@@ -27,7 +27,7 @@ from defusedxml.common import DefusedXmlException
 
 from .. import legacy
 from ..model import Sheet, Unreadable, Workbook
-from .guard import unreadable
+from .guard import check_extent, sheet_extent, unreadable
 
 NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -294,6 +294,7 @@ class _Scan:
 def _prepare(zf: zipfile.ZipFile, part: str, name: str, max_rows: int,
              fonts: list[str | None] | None, calc_chain: bool) -> _Scan | None:
     """Row-limit check, then a streaming scan when formulas, fonts or the count need one."""
+    check_extent(sheet_extent(zf, part), name)  # before calamine allocates the used range
     with zf.open(part) as fh:
         head = fh.read(16384)
     m = _DIMENSION_RE.search(head)

@@ -119,8 +119,7 @@ def handle(w: Work, ctx: Context) -> None:
         w.plan.outcome = "answered"
     attachments = []
     for c, v in zip(w.checked, views):
-        if c.report.fatal is None and c.report.form and (c.report.errors or c.report.warnings):
-            c.annotated = files_out.annotated_bytes(c.report, c.file.data, c.file.name)
+        if c.annotated is not None:  # made by the checker, beside the check
             name = files_out.annotated_name(c.file.name)
             attachments.append((name, c.annotated, XLSX))
     if any(v["not_a_form"] for v in views):
