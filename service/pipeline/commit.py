@@ -12,9 +12,9 @@ import re
 import time
 from pathlib import Path
 
-from ..queue import make_private_dir, write_file_durably
+from ..durable import make_private_dir, write_file_durably
 from ..state.store import Submission
-from .item import Item
+from ..item import Item, results_dir
 from .plan import Plan
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -62,11 +62,6 @@ def preserve_item(state_dir: Path, code: str, item: Item) -> None:
     write_file_durably(folder / f"{code}{ITEM_SUFFIX}", data)
     write_file_durably(folder / f"{code}{RECORD_SUFFIX}",
                        json.dumps(record, ensure_ascii=False).encode("utf-8"))
-
-
-def results_dir(state_dir: Path, code: str) -> Path:
-    """Where a folder item's results (receipt, annotated workbook) wait to be put beside it."""
-    return state_dir / "results" / code
 
 
 def commit(plan: Plan, item: Item, store, outbox, state_dir: Path) -> None:

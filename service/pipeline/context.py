@@ -5,17 +5,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
-from zoneinfo import ZoneInfo
 
 from ..config import Settings
 from ..directory import Directory
 from ..forms.model import Report
 from ..mail.render import Renderer
-from .item import FileIn, Item
+from ..item import VN, FileIn, Item
 from .plan import Plan
 from .routing import Delivery, Routed, Rule, load_rules
-
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 @dataclass

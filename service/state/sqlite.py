@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
-from service.queue import fsync_dir, make_private_dir
+from service.durable import fsync_dir, make_private_dir
 from service.state.store import (
     Batch, ConfirmationTotal, EarlierPerson, DayLike, ForwardedTotal, Forwarding, Held, OutgoingStatus,
     RecipientStats, StaleBatches, Store, Submission, UnitStats, User, tracking_code_candidate,
