@@ -94,6 +94,12 @@ def classify(parts: list[str], cat: FieldCatalog) -> str | None:
         d = _dose_of(k, cat)
         if d:
             dose = d
+    if not dose:  # the dose only in brackets: "Loại VX (M1)", "Nơi tiêm (lần 2)"
+        for p in parts:
+            if p and "(" in p:
+                m = _DOSE_IN_TEXT_RE.search(" ".join(fold(h) for h in _PAREN_RE.findall(p)))
+                if m:
+                    dose = _DOSE_WORDS[m.group(1)]
     leaf = keys[-1]
     if dose:
         stripped = _DOSE_IN_TEXT_RE.sub(" ", leaf).strip()
