@@ -262,3 +262,16 @@ def test_every_generated_layout_accounts_for_every_non_empty_row(tmp_path, fmt):
         assert r.rows + sum(len(v) for v in r.skipped.values()) == extra["nonempty_below_header"], classes
         for kind, n in extra["non_person"].items():
             assert len(r.skipped.get(kind, [])) >= n, (kind, r.skipped)
+
+
+def test_tcvn3_letters_on_the_soft_hyphen_byte_are_decoded_not_stripped_as_invisible(tmp_path):
+    from openpyxl.styles import Font
+
+    wb = book([person(0), person(1)])
+    ws = wb.active
+    ws["B4"] = "Tr\u00adêng V¨n An"  # TCVN3 "Trương Văn An": 0xAD is "ư", not a soft hyphen
+    ws["B4"].font = Font(name=".VnTime")
+    ws["B5"] = "Trần\u00a0Thị B\u00adé"  # Unicode text: NBSP and soft hyphen are removed
+    r, _ = check(wb, tmp_path)
+    assert [rec.values["full_name"] for rec in r.records] == ["Trường Văn An", "Trần Thị Bé"]
+    assert [(f.row, f.code) for f in r.fixes] == [(4, "legacy-tcvn3"), (5, "invisible-chars")]
