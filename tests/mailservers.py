@@ -474,6 +474,9 @@ class Received:
     tls: bool = False
 
 
+WORKBOOK_PROBLEMS: list[str] = []  # macros/links/formulas seen in any message the SMTP servers got
+
+
 @dataclass
 class _Handler:
     owner: "SmtpServer"
@@ -487,6 +490,8 @@ class _Handler:
         if auth is not None:
             login = getattr(auth, "login", None)
             auth_user = login.decode() if isinstance(login, bytes) else login
+        from tests.outbox_reader import workbook_problems
+        WORKBOOK_PROBLEMS.extend(workbook_problems(data))  # checked once at the end of the session
         msg = Received(envelope.mail_from, list(envelope.rcpt_tos), data, auth_user,
                        tls=server.transport.get_extra_info("ssl_object") is not None)
         target = self.owner.deliver_to
@@ -587,6 +592,13 @@ class SmtpServer:
 
 
 # --------------------------------------------------------------------------- fixtures
+
+@pytest.fixture(scope="session", autouse=True)
+def no_formulas_in_any_workbook_sent():
+    """Every workbook the service sent to a test SMTP server in this session was clean."""
+    yield
+    assert not WORKBOOK_PROBLEMS, WORKBOOK_PROBLEMS[:10]
+
 
 @pytest.fixture(scope="session")
 def dovecot():

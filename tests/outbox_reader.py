@@ -37,7 +37,25 @@ def rows_in(xlsx: bytes) -> int:
     return read_forward(xlsx)["rows"]
 
 
+def workbook_problems(data: bytes) -> list[str]:
+    """Macros, external links or formulas in any workbook a sent message carries (none allowed)."""
+    from service.forms.xlsx_clean import findings
+
+    m = message_from_bytes(data, policy=default_policy)
+    out = []
+    for part in m.iter_attachments():
+        payload = part.get_payload(decode=True) or b""
+        name = str(part.get_filename() or "")
+        if payload[:2] == b"PK" or name.lower().endswith((".xlsx", ".xlsm")):
+            if name.lower().endswith(".xlsm") or "macroEnabled" in part.get_content_type():
+                out.append(f"{name}: macro-enabled name or type")
+            out += [f"{name}: {f}" for f in findings(payload)]
+    return out
+
+
 def read_message(data: bytes, count_rows: bool = True) -> dict:
+    problems = workbook_problems(data)
+    assert not problems, problems  # nothing the service sends carries macros, links or formulas
     m = message_from_bytes(data, policy=default_policy)
     atts = []
     for part in m.iter_attachments():

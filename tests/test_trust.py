@@ -275,7 +275,7 @@ def test_end_to_end_only_the_authenticated_message_is_forwarded(tmp_path, users,
     (att,) = read_message(fw.data)["attachments"]
     assert att["rows"] == 2  # the authenticated list only
     from service.state import open_store
-    store = open_store(tmp_path / "state" / "state.db")
+    store = open_store(tmp_path / "state")
     try:
         assert sorted(h.kind for h in store.list_held()) == ["unverified", "unverified"]
     finally:

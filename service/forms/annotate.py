@@ -48,6 +48,7 @@ SUMMARY_WIDTHS = [9, 9, 26, 24, 80, 12]
 CODE_LABELS = {
     "required-missing": "Bỏ trống thông tin bắt buộc",
     "name-invalid": "Họ và tên có ký tự không hợp lệ",
+    "text-formula": "Ô chữ bắt đầu như một công thức",
     "date-invalid": "Ngày không có thật hoặc không đọc được",
     "date-month-first": "Ngày ghi tháng trước ngày",
     "date-future": "Ngày sinh sau ngày hôm nay",
@@ -318,8 +319,16 @@ _SUMMARY_STYLES = {
 }
 
 
-def _styled(ws, value, style: str):
+def _text_cell(ws, value) -> WriteOnlyCell:
+    """A cell whose text is text: "=HYPERLINK(…)" from a CSV stays a string, never a formula."""
     cell = WriteOnlyCell(ws, value)
+    if isinstance(value, str) and cell.data_type == "f":
+        cell.data_type = "s"
+    return cell
+
+
+def _styled(ws, value, style: str):
+    cell = _text_cell(ws, value)
     for k, v in _SUMMARY_STYLES.get(style, _SUMMARY_STYLES["text"]).items():
         setattr(cell, k, v)
     return cell
@@ -344,7 +353,8 @@ def _comment(text: str) -> Comment:
 
 def _annotate_openpyxl(src: str, out: str, report: Report, plan: SheetPlan | None,
                        rows: list[list[SummaryCell]], summary_name: str) -> None:
-    wb = load_workbook(src, keep_vba=src.lower().endswith(".xlsm"))
+    # cached values instead of formulas, no VBA: the copy goes back out by mail
+    wb = load_workbook(src, data_only=True, keep_vba=False, keep_links=False)
     if summary_name in wb.sheetnames and (report.layout is None or report.layout.sheet != summary_name):
         del wb[summary_name]
     if plan is not None and report.layout is not None:
@@ -454,14 +464,14 @@ def _annotate_grid(out: str, report: Report, plan: SheetPlan | None, rows: list[
         is_head = r in header_rows
         has_date = any(isinstance(v, (date, datetime)) for v in values)
         if not (marks or loi or is_head or has_date):
-            ws.append(values)
+            ws.append([_text_cell(ws, v) if isinstance(v, str) and v[:1] == "=" else v for v in values])
             continue
         need = max(len(values), (plan.loi_col + 1) if (plan and (loi or is_head)) else 0,
                    (max(marks) + 1) if marks else 0)
         values += [None] * (need - len(values))
         cells = []
         for j, v in enumerate(values):
-            cell = WriteOnlyCell(ws, v)
+            cell = _text_cell(ws, v)
             if isinstance(v, (date, datetime)):
                 cell.number_format = "dd/mm/yyyy"
             if marks and j in marks:

@@ -396,9 +396,10 @@ def facility_codes(directory: Directory) -> dict[str, str]:
 
 
 def write(records: Sequence[Record], out: str | os.PathLike[str] | IO[bytes], directory: Directory,
-          notes: bool = True) -> None:
+          notes: bool = True, results: Sequence[str | None] | None = None) -> None:
     """``records`` in the national template's layout: notes rows 1–5, header rows 7–8, data
-    from row 9, the platform's codes, ``#`` from 1, column Z empty."""
+    from row 9, the platform's codes, ``#`` from 1, column Z empty (or ``results[i]``: the
+    platform's answer, when rows go back to their unit)."""
     codes = facility_codes(directory)
     first = HEADER_ROW if notes else 1
 
@@ -410,7 +411,10 @@ def write(records: Sequence[Record], out: str | os.PathLike[str] | IO[bytes], di
             yield []
         yield from header_rows()
         for n, rec in enumerate(records, 1):
-            yield record_row(n, rec, directory, codes)
+            row = record_row(n, rec, directory, codes)
+            if results is not None and results[n - 1]:
+                row[-1] = results[n - 1]
+            yield row
 
     sheet = SheetSpec(
         name=SHEET_NAME, rows=rows(), merged=header_merges(first),
@@ -419,10 +423,47 @@ def write(records: Sequence[Record], out: str | os.PathLike[str] | IO[bytes], di
     write_xlsx(out, [sheet], default_font=_FONT, default_size=11)
 
 
-def write_bytes(records: Sequence[Record], directory: Directory) -> bytes:
+def write_bytes(records: Sequence[Record], directory: Directory,
+                results: Sequence[str | None] | None = None) -> bytes:
     buf = io.BytesIO()
-    write(records, buf, directory)
+    write(records, buf, directory, results=results)
     return buf.getvalue()
+
+
+def write_blank(out: str | os.PathLike[str] | IO[bytes], directory: Directory,
+                groups: Sequence[tuple[int, str]] = (), vaccines: Sequence[str] = ()) -> None:
+    """The blank template (``vaxmail template quocgia``): the list sheet with its notes and
+    header, and the catalogues it refers to — PL2 priority groups, PL3 places with their GSO
+    codes, PL4 facilities (code where the directory has one), PL5 vaccines."""
+    head = Style(font=_FONT, size=11, bold=True, border=True, fill="DDEBF7")
+    text = Style(number_format="@")
+
+    def main() -> Iterator[list[Any]]:
+        yield [Cell(NOTES[0], _NOTE_HEAD)]
+        for t in NOTES[1:]:
+            yield [Cell(t, _NOTE)]
+        yield []
+        yield from header_rows()
+
+    places: list[list[Any]] = [[Cell(h, head) for h in (
+        "Tỉnh/Thành phố", "Mã tỉnh", "Quận/Huyện", "Mã quận/huyện", "Xã/Phường", "Mã xã/phường")]]
+    province = _short_province(directory)
+    for d in directory.districts:
+        for w in d.wards:
+            places.append([province, directory.province_code, d.name, d.code, w.name, w.code])
+    facilities = [[Cell("Mã cơ sở KCB", head), Cell("Tên cơ sở tiêm", head)]]
+    facilities += [[Cell(f.code, text) if f.code else None, f.name] for f in directory.facilities]
+    sheets = [
+        SheetSpec(SHEET_NAME, main(), merged=header_merges(HEADER_ROW),
+                  widths={j: WIDTHS.get(f, 12) for j, f in enumerate(FIELDS)},
+                  freeze=(HEADER_ROW + 1, 2), size=(HEADER_ROW + 1, len(COLUMNS))),
+        SheetSpec("PL2_Nhom doi tuong", [[Cell("Mã", head), Cell("Nhóm đối tượng ưu tiên", head)]]
+                  + [[n, name] for n, name in groups], widths={0: 6, 1: 120}),
+        SheetSpec("PL3_Dia ban", places, widths={0: 14, 1: 8, 2: 26, 3: 12, 4: 26, 5: 12}),
+        SheetSpec("PL4_Co so tiem", facilities, widths={0: 14, 1: 50}),
+        SheetSpec("PL5_Vac xin", [[Cell("Tên vắc xin", head)]] + [[v] for v in vaccines], widths={0: 20}),
+    ]
+    write_xlsx(out, sheets, default_font=_FONT, default_size=11)
 
 
 # ---------------------------------------------------------------------------- results

@@ -91,6 +91,10 @@ def _name_for(code: int) -> str:
 
 
 def write_template(form: str, out_path: str, directory: Directory) -> None:
+    if form == "quocgia":  # the national platform's import template, with its catalogues
+        from .national import write_blank
+        write_blank(out_path, directory, load_priority_groups(), load_vaccine_names())
+        return
     if form not in CANONICAL_COLUMNS:
         raise ValueError(f"unknown form {form!r}")
     cols = template_columns(form)

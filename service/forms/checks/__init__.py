@@ -121,6 +121,7 @@ def check_rows(rows: Iterable[tuple[int, dict[str, Any]]], ctx: CheckContext) ->
             for f in columns if f in parsers]
     row_required, row_hook = ctx.row_required, ctx.row_hook
     free = [f for f in _DIGIT_TEXT if f in columns]
+    text_fields = [f for f in _TEXT_FIELDS if f in columns]
     has_places = "district" in columns or "ward" in columns
     facility_fields = [f for f in _FACILITY_FIELDS if f in columns]
     has_id = "id_number" in columns
@@ -168,6 +169,14 @@ def check_rows(rows: Iterable[tuple[int, dict[str, Any]]], ctx: CheckContext) ->
                     row.emit(problem[0], problem[1], field, v)
                 if fix is not None:
                     row.fix(field, v, fix[0], fix[1])
+        for field in text_fields:  # formula-like free text: receivers export to CSV and Excel
+            v = raw.get(field)
+            if v.__class__ is str and v and v.lstrip(" ")[:1] in _FORMULA_START:
+                char = _formula_start(v)
+                if char is not None and (row is None or row.bad is None or field not in row.bad):
+                    if row is None:
+                        row = Row(n, ctx)
+                    row.emit(I.TEXT_FORMULA, {"char": char}, field, v)
         if has_places or has_id or facility_fields or dose2_keys:
             if row is None:
                 row = Row(n, ctx)
@@ -195,6 +204,24 @@ _MISS = object()
 # Free-text fields whose cells are often numbers (calamine gives floats): kept as digit text.
 # Other free text (address, occupation, note, stt …) is kept exactly as the reader gave it.
 _DIGIT_TEXT = ("dose1_lot", "dose2_lot")
+
+
+# Text fields where a cell starting with = + - @ tab or CR is refused (a spreadsheet would read a
+# formula: "=HYPERLINK(…)", "=cmd|' /C calc'!A0"). Only text: phones ("+84…"), IDs, dates and
+# numbers have their own parsers and never come here.
+_TEXT_FIELDS = ("full_name", "address", "workplace", "occupation", "note", "ethnicity",
+                "nationality", "dose1_lot", "dose2_lot")
+_FORMULA_START = frozenset("=+-@\t\r")
+_CHAR_WORDS = {"=": 'dấu "="', "+": 'dấu "+"', "-": 'dấu "-"', "@": 'ký tự "@"',
+               "\t": "dấu tab", "\r": "ký tự xuống dòng"}
+
+
+def _formula_start(v: str) -> str | None:
+    """The Vietnamese name of the formula-like first character, or None for a bare dash."""
+    text = v.lstrip(" ")
+    if not text.strip(" -+\t\r"):
+        return None  # "-", "--", "+": a placeholder for nothing, not a formula
+    return _CHAR_WORDS.get(text[0])
 
 
 def _free(v: Any) -> Any:

@@ -28,7 +28,7 @@ from defusedxml.common import DefusedXmlException
 from .. import legacy
 from ..model import Sheet, Unreadable, Workbook
 from . import ods
-from .guard import unreadable
+from .guard import check_extent, sheet_extent, unreadable
 
 NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -39,6 +39,7 @@ CHUNK = 1 << 22
 
 def read(path: str, kind: str, max_rows: int) -> Workbook:
     parts: dict[str, str] = {}
+    odd: dict[str, dict] = {}  # sheet name → its error cells and non-finite numbers
     fonts: list[str | None] | None = None
     calc_chain = False
     if kind in ("xlsx", "xlsm"):
@@ -48,7 +49,7 @@ def read(path: str, kind: str, max_rows: int) -> Workbook:
                 parts = _sheet_parts(zf)
                 calc_chain = "xl/calcChain.xml" in names
                 fonts = _style_fonts(zf) if "xl/styles.xml" in names else None
-                scans = {name: _prepare(zf, part, name, max_rows, fonts, calc_chain)
+                scans = {name: _prepare(zf, part, name, max_rows, fonts, calc_chain, odd)
                          for name, part in parts.items() if part in names}
         except Unreadable:
             raise
@@ -69,6 +70,8 @@ def read(path: str, kind: str, max_rows: int) -> Workbook:
             raise unreadable("corrupt-file") from None
         try:
             sheets = _sheets(book, metas, scans, fonts, max_rows)
+            for sheet in sheets:
+                sheet.odd_cells = odd.get(sheet.name, {})
         finally:
             book.close()
     if kind == "ods":
@@ -312,8 +315,12 @@ class _Scan:
 
 
 def _prepare(zf: zipfile.ZipFile, part: str, name: str, max_rows: int,
-             fonts: list[str | None] | None, calc_chain: bool) -> _Scan | None:
+             fonts: list[str | None] | None, calc_chain: bool, odd: dict) -> _Scan | None:
     """Row-limit check, then a streaming scan when formulas, fonts or the count need one."""
+    extent = sheet_extent(zf, part)
+    check_extent(extent, name)  # before calamine allocates the used range
+    if extent.odd:
+        odd[name] = extent.odd
     with zf.open(part) as fh:
         head = fh.read(16384)
     m = _DIMENSION_RE.search(head)

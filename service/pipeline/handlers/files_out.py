@@ -37,13 +37,16 @@ def national_bytes(records: list[Record], directory) -> bytes:
 
 
 def annotated_bytes(report: Report, src: bytes, name: str) -> bytes:
+    """The sender's workbook with its problems marked, made safe to send out: always a plain
+    .xlsx package without macros, external links, connections, hyperlinks or formulas."""
     from ...forms import annotate as annotate_mod
+    from ...forms.xlsx_clean import clean
     suffix = Path(name).suffix.lower() or ".xlsx"
     fd, srcpath = tempfile.mkstemp(suffix=suffix)
     with os.fdopen(fd, "wb") as fh:
         fh.write(src)
     try:
-        return _via_temp(lambda p: annotate_mod.annotate(report, srcpath, p, grid=report.grid))
+        return clean(_via_temp(lambda p: annotate_mod.annotate(report, srcpath, p, grid=report.grid)))
     finally:
         os.unlink(srcpath)
 
@@ -60,7 +63,6 @@ def export_name(code: str, form: str, recipient_key: str) -> str:
 
 
 def annotated_name(name: str) -> str:
-    """"DS.xlsx" → "DS - kiểm tra.xlsx"; a macro workbook keeps .xlsm (Excel refuses it as .xlsx)."""
-    stem = Path(name).stem
-    ext = ".xlsm" if Path(name).suffix.lower() == ".xlsm" else ".xlsx"
-    return f"{stem} - kiểm tra{ext}"
+    """"DS.xlsx" → "DS - kiểm tra.xlsx"; a macro workbook (.xlsm) comes back as a plain .xlsx
+    without its macros (never a macro-enabled file from the official address)."""
+    return f"{Path(name).stem} - kiểm tra.xlsx"
