@@ -405,3 +405,22 @@ def test_annotated_copy_of_a_national_file_marks_the_cells(tmp_path, suffix):
     ws = load_workbook(out)["PL1_Danh sach doi tuong tiem"]
     assert ws["M9"].fill.fgColor.rgb.endswith(ERROR_FILL) and ws["G10"].fill.fgColor.rgb.endswith(ERROR_FILL)
     assert ws["M9"].comment is not None and "L9" in ws["M9"].comment.text
+
+
+def test_header_texts_as_the_circulated_template_wraps_them(tmp_path):
+    """The copy circulated with the Vaccom tool breaks its header texts over lines."""
+    path = build(tmp_path / "wrapped.xlsx", [REG, DOSED])
+    wb = load_workbook(path)
+    ws = wb.active
+    for cell, text in {"D7": "Giới tính (*)\n(0:nam, 1:nữ)",
+                       "E7": "Mã nhóm \nđối tượng ưu tiên (*)\n(Tham khảo PL2)",
+                       "G7": "Số điện thoại(*)\n(Tối thiểu 10 số)", "H7": "Số CMT/CCCD\n(Loại 8/9/12 số)",
+                       "K8": "Mã\n Tỉnh/Thành phố (*)", "M8": "Mã Quận/Huyện\n(*)", "O8": "Mã Xã/Phường\n(*)",
+                       "T8": "Địa điểm tiêm (*)\n(Tham khảo PL4)", "Z7": "Kết quả import\n(không điền ô này)"}.items():
+        ws[cell] = text
+    wb.save(path)
+    r = check(path)
+    assert (r.form, r.valid_rows, codes(r)) == ("mau2", 2, [])
+    cols = {k: c.letter for k, c in r.layout.columns.items()}
+    assert (cols["province_gso"], cols["district_gso"], cols["ward_gso"], cols["import_result"]) == ("K", "M", "O", "Z")
+    assert (cols["address"], cols["dose1_vaccine"], cols["dose1_facility"]) == ("P", "Q", "T")
