@@ -325,6 +325,9 @@ def test_mixed_file_routed_row_by_row_and_import_results_close_the_loop(tmp_path
     assert (back[TTYT]["form"], back[TTYT]["rows"], back[TTYT]["national"]) == ("mau1", 2, True)
     assert (back[BV]["form"], back[BV]["rows"], back[BV]["national"]) == ("mau2", 1, False)
     assert back[TTYT]["errors"] == [] and back[BV]["errors"] == []  # the round trip
+    assert back[TTYT]["people"] == [("Nguyễn Văn An", "1980-09-05", "089080123456"),
+                                    ("Trần Thị Bình", "1992-03-12", "089192004567")]
+    assert back[BV]["people"] == [("Lê Văn Cường", "1975-01-01", "089075001234")]
     assert "Mẫu 1" in str(fw[TTYT]["Subject"]) and "Mẫu 2" in str(fw[BV]["Subject"])
     (receipt,) = by_kind["receipt"]
     body = receipt.get_body(("plain",)).get_content()
@@ -424,3 +427,12 @@ def test_header_texts_as_the_circulated_template_wraps_them(tmp_path):
     cols = {k: c.letter for k, c in r.layout.columns.items()}
     assert (cols["province_gso"], cols["district_gso"], cols["ward_gso"], cols["import_result"]) == ("K", "M", "O", "Z")
     assert (cols["address"], cols["dose1_vaccine"], cols["dose1_facility"]) == ("P", "Q", "T")
+
+
+@pytest.mark.parametrize("text, ok", [
+    ("Thành công", True), ("Import thành công", True), ("IMPORT THÀNH CÔNG", True), ("thanh cong", True),
+    ("Import không thành công: sai mã xã", False), ("Số điện thoại không hợp lệ", False),
+    ("Lỗi: trùng CCCD", False), ("Đối tượng đã tồn tại", False),
+])
+def test_column_z_success_wording(text, ok):
+    assert national.import_succeeded(text) is ok
