@@ -9,6 +9,7 @@ held / release / discard / retry   the operator's tools
 folders   create the shared-folder subfolders, one per unit
 digest    build (and optionally send) the morning digest
 demo      run the pipeline on the sample inbox (Maildir in, file outbox out)
+web       the operator's web console; user: its accounts (add, passwd, disable, enable, list)
 """
 from __future__ import annotations
 
@@ -79,6 +80,28 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--date", type=_date)
     d.add_argument("--out")
     d.add_argument("--send", action="store_true")
+    w = sub.add_parser("web", help="serve the operator's web console (foreground)")
+    w.add_argument("--config", required=True)
+    w.add_argument("--listen", help="HOST:PORT (default: [web] listen, 127.0.0.1:8080)")
+
+    u = sub.add_parser("user", help="console accounts (the password is read from standard input)")
+    usub = u.add_subparsers(dest="user_command", required=True)
+    ua = usub.add_parser("add", help="create an account")
+    ua.add_argument("name")
+    ua.add_argument("--role", required=True, choices=["operator", "leader"])
+    ua.add_argument("--config", required=True)
+    up = usub.add_parser("passwd", help="set a new password")
+    up.add_argument("name")
+    up.add_argument("--config", required=True)
+    ud = usub.add_parser("disable", help="disable an account (its sessions end)")
+    ud.add_argument("name")
+    ud.add_argument("--config", required=True)
+    ue = usub.add_parser("enable", help="enable a disabled account")
+    ue.add_argument("name")
+    ue.add_argument("--config", required=True)
+    ul = usub.add_parser("list", help="list the accounts")
+    ul.add_argument("--config", required=True)
+
     dm = sub.add_parser("demo", help="run the pipeline on the sample inbox (no server needed)")
     dm.add_argument("--dir", default="vaxmail-demo", help="working folder (default ./vaxmail-demo)")
     return p
@@ -97,12 +120,19 @@ def cmd_check(args) -> int:
     from .forms.engine import check_file
     from .forms.render import render_text
 
-    directory = _directory(args.config)
+    from .config import ConfigError, load_settings
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(f"vaxmail: {exc}", file=sys.stderr)
+        return 2
+    directory = settings.directory
+    limits = {"max_rows": settings.limit("max_rows"), "max_bytes": int(settings.limit("max_file_mb") * 1_000_000)}
     worst = 0
     many = len(args.files) > 1
     for name in args.files:
         try:
-            report = check_file(name, directory=directory, today=args.today)
+            report = check_file(name, directory=directory, today=args.today, **limits)
         except Exception as exc:  # `check --json` always prints JSON: a bug shows as exit 2
             from .forms.model import Report
             from .forms.read.guard import unreadable
@@ -168,6 +198,8 @@ COMMANDS = {
     "folders": _late("folders"),
     "digest": _late("digest"),
     "demo": _late("demo"),
+    "web": _late("web"),
+    "user": _late("user"),
 }
 
 

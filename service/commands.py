@@ -72,7 +72,7 @@ def _when(ts) -> str:
     if not ts:
         return "chưa có"
     from datetime import datetime
-    from .pipeline.context import VN
+    from .item import VN
     return datetime.fromtimestamp(float(ts), VN).strftime("%H:%M:%S %d/%m/%Y")
 
 
@@ -167,6 +167,68 @@ def discard(args) -> int:
             if not result.ok:
                 rc = 1
     return rc
+
+
+def web(args) -> int:
+    """The web console in the foreground (systemd runs it; a reverse proxy terminates TLS)."""
+    _setup_logging()
+    os.umask(0o077)
+    settings = _settings(args)
+    from .web.app import serve
+    listen = args.listen or str(settings.section("web").get("listen", "127.0.0.1:8080"))
+    host, _, port = listen.rpartition(":")
+    if not host or not port.isdigit():
+        print(f"vaxmail: --listen must be HOST:PORT, not {listen!r}", file=sys.stderr)
+        return 2
+    logging.getLogger("vaxmail").info("web console on http://%s/", listen)
+    serve(args.config, listen)
+    return 0
+
+
+def _read_password() -> str:
+    """The password from standard input: one line (a pipe), or asked twice on a terminal."""
+    if sys.stdin.isatty():
+        import getpass
+        first = getpass.getpass("Mật khẩu: ")
+        if getpass.getpass("Nhập lại mật khẩu: ") != first:
+            raise ValueError("Hai lần nhập mật khẩu không khớp.")
+        return first
+    line = sys.stdin.readline()
+    return line.rstrip("\r\n")
+
+
+def user(args) -> int:
+    from .state import open_store
+    from .web import accounts
+    settings = _settings(args)
+    store = open_store(settings.state_dir)
+    try:
+        cmd = args.user_command
+        if cmd == "list":
+            for u in store.users():
+                state = "khoá" if u.disabled else "đang dùng"
+                print(f"{u.name}\t{u.role}\t{state}\tđăng nhập gần nhất: {_when(u.last_login)}")
+            return 0
+        if cmd in ("add", "passwd"):
+            password = _read_password()
+            if cmd == "add":
+                accounts.add(store, args.name, args.role, password, by=_actor())
+                print(f"Đã tạo tài khoản {args.name} ({args.role}).")
+            else:
+                accounts.set_password(store, args.name, password, by=_actor())
+                print(f"Đã đổi mật khẩu của {args.name}; các phiên đăng nhập cũ đã kết thúc.")
+        elif cmd == "disable":
+            accounts.set_disabled(store, args.name, True, by=_actor())
+            print(f"Đã khoá tài khoản {args.name}.")
+        elif cmd == "enable":
+            accounts.set_disabled(store, args.name, False, by=_actor())
+            print(f"Đã mở lại tài khoản {args.name}.")
+        return 0
+    except ValueError as exc:  # AccountError, mismatched passwords
+        print(f"vaxmail: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
 
 
 def retry(args) -> int:

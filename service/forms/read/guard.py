@@ -24,6 +24,14 @@ RATIO_FLOOR = 5_000_000  # … for members that inflate beyond this (small ones 
 MAX_MEMBERS = 10_000
 XML_PROLOG_BYTES = 4096  # read XML parts' prologs in steps of this …
 MAX_PROLOG = 1_000_000  # … up to this much before the root element
+# What a reader may materialise. A list of people is a few dozen columns wide: a sheet whose
+# used range (last row × last column holding a value) is larger than this is refused before
+# any reader allocates its grid (readers hold the used range densely: one stray value at
+# XFD20000 would mean 327 million cells).
+MAX_GRID_CELLS = 8_000_000
+MAX_SHARED_STRINGS = 4_000_000  # distinct texts of a workbook (200,000 rows × 20 texts)
+MAX_STYLES = 100_000  # cell formats (Excel itself stops at 64,000)
+SCAN_CHUNK = 1 << 22
 
 # ---------------------------------------------------------------------------- messages
 
@@ -39,6 +47,10 @@ MESSAGES = {
                      "vui lòng chia danh sách thành nhiều tệp nhỏ hơn rồi gửi lại.",
     "too-many-columns": "Bảng trong tệp có hơn {limit:,} cột, vượt giới hạn của bảng tính; "
                         "vui lòng kiểm tra lại tệp rồi gửi lại.",
+    "sheet-too-sparse": "Trang tính \u201c{sheet}\u201d có dữ liệu ở ô {cell}, cách rất xa vùng danh sách, "
+                        "nên hệ thống không đọc an toàn được; vui lòng xóa các ô thừa ngoài danh sách "
+                        "(hoặc chép riêng danh sách sang một tệp mới) rồi gửi lại.",
+    "too-many-styles": "Tệp có số lượng định dạng ô hoặc chuỗi văn bản bất thường nên hệ thống từ chối đọc; " + RESEND,
     "unsupported-type": "Tệp này là {what}, không phải bảng tính; vui lòng gửi danh sách dưới dạng tệp Excel (.xlsx hoặc .xls).",
 }
 
@@ -120,6 +132,8 @@ def _zip_kind(path: str) -> str:
             _check_bomb(infos)
             kind = _ooxml_kind(zf, names)
             _check_xml_prologs(zf, infos)
+            if kind in ("xlsx", "xlsm"):
+                _check_counts(zf, names)
             return kind
     except Unreadable:
         raise
@@ -258,3 +272,158 @@ def _looks_utf16(head: bytes) -> bool:
 def _is_text(sample: bytes) -> bool:
     controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 13, 12))
     return controls <= len(sample) // 100
+
+
+# ---------------------------------------------------------------------------- OOXML counts
+
+
+def _count_in_part(zf: zipfile.ZipFile, name: str, needles: tuple[bytes, ...], limit: int) -> int:
+    """Occurrences of ``needles`` in a part, streamed; stops once past ``limit``."""
+    total, tail = 0, b""
+    with zf.open(name) as fh:
+        while True:
+            chunk = fh.read(SCAN_CHUNK)
+            if not chunk:
+                return total
+            buf = tail + chunk
+            # the last 8 bytes are carried over and counted with the next chunk
+            body, tail = buf[:-8], buf[-8:]
+            total += sum(body.count(n) for n in needles)
+            if total > limit:
+                return total
+
+
+def _check_counts(zf: zipfile.ZipFile, names: set[str]) -> None:
+    """Shared strings and cell formats: readers load every one of them up front."""
+    lower = {n.lower(): n for n in names}
+    sst = lower.get("xl/sharedstrings.xml")
+    if sst and _count_in_part(zf, sst, (b"<si>", b"<si ", b":si>", b":si "), MAX_SHARED_STRINGS) > MAX_SHARED_STRINGS:
+        raise unreadable("too-many-styles")
+    styles = lower.get("xl/styles.xml")
+    if styles and _count_in_part(zf, styles, (b"<xf ", b"<xf>", b"<xf/", b":xf "), MAX_STYLES) > MAX_STYLES:
+        raise unreadable("too-many-styles")
+
+
+# ---------------------------------------------------------------------------- sheet extent
+
+_FAR_CELL = re.compile(rb'r="\$?([A-Z]{2,3})\$?(\d+)"')  # literal-led: a fast scan
+_CELL_TAG_END = re.compile(rb'[^<>]*?(/?)>')
+_ROW_NUMBER = re.compile(rb'<(?:\w+:)?row\s[^>]*?\br="(\d+)"')
+_IS_CELL = re.compile(rb"<(?:\w+:)?c\s")
+_CELL_VALUE = re.compile(rb"\s*(?:<(?:\w+:)?(?:v|is|f)\b)")
+
+
+def column_index(letters: bytes) -> int:
+    """"A" → 0, "XFD" → 16383."""
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ch - 64)
+    return n - 1
+
+
+def column_name(index: int) -> str:
+    out = ""
+    index += 1
+    while index:
+        index, r = divmod(index - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+class Extent:
+    """How far a sheet's values reach: the last row, and the farthest column (past Z) holding
+    a value with its cell. Style-only cells (no value) are ignored, as the readers do."""
+    __slots__ = ("last_row", "far_col", "far_cell", "odd")
+
+    def __init__(self):
+        self.odd: dict[tuple[int, int], str] = {}  # (i, j) → error value or non-finite number
+        self.last_row = 0  # 1-based
+        self.far_col = 25  # 0-based; columns A–Z are never "far"
+        self.far_cell = ""
+
+    @property
+    def cells(self) -> int:
+        return self.last_row * (self.far_col + 1)
+
+
+def sheet_extent(zf: zipfile.ZipFile, part: str) -> Extent:
+    """One streaming pass over a sheet's XML with byte searches only: nothing is parsed
+    into objects but the few cells beyond column Z (a list rarely has them)."""
+    ext = Extent()
+    carry = b""
+    with zf.open(part) as fh:
+        while True:
+            chunk = fh.read(SCAN_CHUNK)
+            buf = carry + chunk if carry else chunk
+            if chunk:
+                start = max(0, len(buf) - 65536)
+                cut = max(buf.rfind(b"<c ", start), buf.rfind(b"<row", start))
+                work, carry = (buf[:cut], buf[cut:]) if cut > 0 else (buf, b"")
+            else:
+                work, carry = buf, b""
+            _extent_of(work, ext)
+            if not chunk:
+                return ext
+
+
+_ODD_NEEDLES = (b't="e"', b"<v>inf", b"<v>-inf", b"<v>nan", b"<v>INF", b"<v>-INF", b"<v>NaN",
+                b"<v>NAN", b"<v>Inf", b"<v>-Inf", b"<v>Infinity", b"<v>-Infinity")
+_ODD_CELL = re.compile(rb'<(?:\w+:)?c\s([^>]*?)>\s*(?:<(?:\w+:)?f\b[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>)\s*)?'
+                       rb'<(?:\w+:)?v>\s*([^<]{1,40}?)\s*</(?:\w+:)?v>')
+_REF = re.compile(rb'\br="\$?([A-Z]{1,3})\$?(\d+)"')
+_MAX_ODD = 10_000
+
+
+def _odd_cells(work: bytes, ext: Extent) -> None:
+    """Error cells (t="e": #REF!, #N/A, …) and numbers that are not finite ("inf", "nan"):
+    readers show them as empty cells, the engine reports them at their cell."""
+    if not any(n in work for n in _ODD_NEEDLES):
+        return
+    for m in _ODD_CELL.finditer(work):
+        attrs, value = m.group(1), m.group(2)
+        ref = _REF.search(attrs)
+        if ref is None:
+            continue
+        is_error = b't="e"' in attrs
+        if not is_error:
+            if b't="' in attrs and b't="n"' not in attrs:
+                continue  # text, booleans: never odd numbers
+            try:
+                if _finite(float(value)):
+                    continue
+            except ValueError:
+                continue
+        if len(ext.odd) < _MAX_ODD:
+            key = (int(ref.group(2)) - 1, column_index(ref.group(1)))
+            ext.odd[key] = value.decode("ascii", "replace")
+
+
+def _finite(x: float) -> bool:
+    return x == x and x not in (float("inf"), float("-inf"))
+
+
+def _extent_of(work: bytes, ext: Extent) -> None:
+    _odd_cells(work, ext)
+    p = work.rfind(b"row")
+    while p > 0:
+        m = _ROW_NUMBER.match(work, work.rfind(b"<", 0, p))
+        if m:
+            ext.last_row = max(ext.last_row, int(m.group(1)))
+            break
+        p = work.rfind(b"row", 0, p)
+    for m in _FAR_CELL.finditer(work):
+        start = work.rfind(b"<", 0, m.start())
+        if not _IS_CELL.match(work, start):
+            continue  # another element's r="…" attribute
+        end = _CELL_TAG_END.match(work, m.end())
+        if end is None or end.group(1) or not _CELL_VALUE.match(work, end.end()):
+            continue  # a formatted empty cell: not part of the used range
+        col = column_index(m.group(1))
+        ext.last_row = max(ext.last_row, int(m.group(2)))
+        if col > ext.far_col:
+            ext.far_col, ext.far_cell = col, (m.group(1) + m.group(2)).decode()
+
+
+def check_extent(ext: Extent, sheet: str) -> None:
+    if ext.cells > MAX_GRID_CELLS:
+        raise unreadable("sheet-too-sparse", sheet=sheet, cell=ext.far_cell)

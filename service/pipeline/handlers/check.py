@@ -1,33 +1,29 @@
-"""Run the form engine on every file (on the day the item arrived)."""
+"""Run the form engine on every file (on the day the item arrived), one file at a time.
+
+The engine runs wherever the runner's checker says: in the bounded worker process
+(``forms.worker.CheckPool``) for the daemon, in this process otherwise. A file whose worker
+died or ran out of time or memory comes back refused; the other files go on.
+"""
 from __future__ import annotations
 
-import os
-import tempfile
-from pathlib import Path
-
-from ...forms.engine import check_file
+from ...forms.worker import Limits, LocalChecker
 from ..context import Checked, Context, Work
 from ..plan import FileResult
 
 
-def _suffix(name: str) -> str:
-    s = Path(name).suffix.lower()
-    return s if s in {".xlsx", ".xlsm", ".xls", ".csv", ".htm", ".html"} else ".bin"
+def checker(ctx: Context):
+    if ctx.checker is None:
+        ctx.checker = LocalChecker(ctx.directory, ctx.workdir, Limits.from_settings(ctx.settings))
+    return ctx.checker
 
 
 def handle(w: Work, ctx: Context) -> None:
     today = w.item.received_at.date()
+    check = checker(ctx)
     for f in w.item.files:
-        fd, tmp = tempfile.mkstemp(suffix=_suffix(f.name), dir=ctx.workdir)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(f.data)
-            report = check_file(tmp, directory=ctx.directory, today=today,
-                                max_rows=ctx.limit("max_rows"))
-        finally:
-            os.unlink(tmp)
+        report, annotated = check.check(f.name, f.data, today)
         report.path = f.name
-        w.checked.append(Checked(f, report))
+        w.checked.append(Checked(f, report, annotated=annotated))
         codes: dict[str, int] = {}
         for e in report.errors:
             codes[e.code] = codes.get(e.code, 0) + 1

@@ -1,0 +1,100 @@
+"""The worker's side of ``worker.CheckPool``: runs in the child process only (it imports the
+readers). One task at a time: (name, data, today, hook) in, (Report, annotated, peak MB) out.
+"""
+from __future__ import annotations
+
+import os
+import resource
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+from .annotate import annotate
+from .engine import check_file
+from .xlsx_clean import clean
+from .worker import Limits, apply_limits, cpu_deadline, suffix_for, wants_annotation
+
+
+def check_bytes(name: str, data: bytes, today: date | None, directory, workdir: Path,
+                limits: Limits) -> tuple:
+    """(Report without its grid, annotated copy or None) for one file given as bytes."""
+    fd, src = tempfile.mkstemp(suffix=suffix_for(name), dir=workdir)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        report = check_file(src, directory=directory, today=today, max_rows=limits.max_rows,
+                            max_bytes=limits.max_bytes)
+        report.path = name
+        annotated = None
+        if wants_annotation(report):
+            fd2, out = tempfile.mkstemp(suffix=".xlsx", dir=workdir)
+            os.close(fd2)
+            try:
+                annotate(report, src, out, grid=report.grid)
+                # what goes back out: no macros, links, formulas (see xlsx_clean)
+                annotated = clean(Path(out).read_bytes())
+            except MemoryError:
+                raise
+            except Exception:  # noqa: BLE001 - the report stands without its annotated copy
+                annotated = None
+            finally:
+                os.unlink(out)
+    finally:
+        os.unlink(src)
+    report.grid = None  # the grid stays here: only the report travels back
+    return report, annotated
+
+
+def _misbehave(hook: str) -> None:
+    """Test hooks: what a hostile file could make a reader do."""
+    if hook == "sleep":
+        time.sleep(3600)
+    elif hook == "spin":
+        while True:
+            pass
+    elif hook == "allocate":
+        hog = []
+        while True:
+            hog.append(bytearray(64 << 20))
+            hog[-1][::4096] = b"x" * len(hog[-1][::4096])
+    elif hook == "abort":
+        os.abort()
+    elif hook == "raise":
+        raise RuntimeError("test hook")
+
+
+def serve(conn) -> None:
+    try:
+        directory, workdir, limits = conn.recv()
+    except (EOFError, OSError):
+        return
+    apply_limits(limits)
+    work = Path(workdir)
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        name, data, today, hook = task
+        cpu_deadline(limits.seconds)
+        if hook:
+            _misbehave(hook)
+        try:
+            report, annotated = check_bytes(name, data, today, directory, work, limits)
+        except MemoryError:
+            return  # over the address-space limit: the parent answers the file as refused
+        except Exception as exc:  # noqa: BLE001 - a bug on one file refuses that file only
+            conn.send(("error", type(exc).__name__, 0))
+            continue
+        del data, task
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+        conn.send((report, annotated, peak))
+
+
+if __name__ == "__main__":
+    import sys
+    from multiprocessing.connection import Connection
+    serve(Connection(int(sys.argv[1])))

@@ -1,0 +1,1 @@
+"""The operator's web console (``vaxmail web``): see ``app.py``."""
