@@ -273,19 +273,15 @@ def _decoded_rows(sheet: Sheet, layout: Layout, indexes: list[int], report: Repo
         out = {}
         for k, v in zip(keys, vals):
             if v.__class__ is str:
-                if not v.isascii() and (invisible(v) or nbsp(v)):
-                    new = strip_invisible(v).strip() or None
-                    if new != v.strip():
-                        fixes.append(Fix(i + 1, k, letters[k], v, new, "invisible-chars"))
-                    v = new
-                else:
-                    v = v.strip() or None
+                v = v.strip() or None
+                if v is not None and fonts is None and not v.isascii() and (invisible(v) or nbsp(v)):
+                    v = _visible(v, i, k, letters[k], fixes)
             elif v.__class__ is float and not isfinite(v):  # inf, nan: no number at all
                 report.errors.append(I.CELL_NOT_A_NUMBER.issue(i + 1, layout.columns[k], k, repr(v)))
                 v = ""  # reported: neither a value nor "missing"
                 blanked = True
             out[k] = v
-        if fonts is not None:
+        if fonts is not None:  # legacy text first: TCVN3 letters sit on the bytes of NBSP, SHY
             for key, v in out.items():
                 if v.__class__ is str:
                     j = layout.columns[key].index
@@ -294,7 +290,9 @@ def _decoded_rows(sheet: Sheet, layout: Layout, indexes: list[int], report: Repo
                         new = legacy.decode(v, kind)
                         if new != v:
                             fixes.append(Fix(i + 1, key, column_letter(j), v, new, f"legacy-{kind}"))
-                            out[key] = new
+                            out[key] = v = new
+                    if not v.isascii() and (invisible(v) or nbsp(v)):
+                        out[key] = _visible(v, i, key, letters[key], fixes)
         if odd:
             for key, col in layout.columns.items():
                 if out[key] is None and (i, col.index) in odd:  # the reader saw an empty cell
@@ -327,6 +325,14 @@ def _decoded_rows(sheet: Sheet, layout: Layout, indexes: list[int], report: Repo
         report.warnings.append(I.GROUP_HEADING_FILL.issue(
             h + 1, None, None, None, heading=value, label=label, count=len(got),
             first=got[0], last=got[-1]))
+
+
+def _visible(v: str, i: int, key: str, letter: str, fixes: list[Fix]) -> str | None:
+    """``v`` without invisible characters; a change is listed as a fix."""
+    new = strip_invisible(v).strip() or None
+    if new != v:
+        fixes.append(Fix(i + 1, key, letter, v, new, "invisible-chars"))
+    return new
 
 
 _DEFAULT: Directory | None = None

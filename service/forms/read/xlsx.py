@@ -27,6 +27,7 @@ from defusedxml.common import DefusedXmlException
 
 from .. import legacy
 from ..model import Sheet, Unreadable, Workbook
+from . import ods
 from .guard import check_extent, sheet_extent, unreadable
 
 NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -73,7 +74,26 @@ def read(path: str, kind: str, max_rows: int) -> Workbook:
                 sheet.odd_cells = odd.get(sheet.name, {})
         finally:
             book.close()
+    if kind == "ods":
+        _ods_extras(path, sheets)
     return Workbook(path=path, kind=kind, sheets=sheets)
+
+
+def _ods_extras(path: str, sheets: list[Sheet]) -> None:
+    """Merged cells and value-less formulas of an .ods, which calamine does not report."""
+    try:
+        extras = ods.scan(path)
+    except DefusedXmlException:
+        raise unreadable("xml-entities") from None
+    except Exception:  # calamine read the values; without the extras the grid still stands
+        return
+    for sheet in sheets:
+        if not sheet.merged:
+            sheet.merged = extras.merged.get(sheet.name, [])
+        formulas = extras.formulas.get(sheet.name)
+        if formulas:
+            sheet.formula_without_value = formulas
+            _pad(sheet.rows, max(i for i, _ in formulas) + 1, max(j for _, j in formulas) + 1)
 
 
 @contextmanager
