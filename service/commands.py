@@ -72,7 +72,7 @@ def _when(ts) -> str:
     if not ts:
         return "chưa có"
     from datetime import datetime
-    from .pipeline.context import VN
+    from .item import VN
     return datetime.fromtimestamp(float(ts), VN).strftime("%H:%M:%S %d/%m/%Y")
 
 

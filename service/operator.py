@@ -34,7 +34,8 @@ from typing import Callable
 from .config import Settings
 from .defaults import templates_dir
 from .outbox.spool import Outbox
-from .queue import Queue, make_private_dir
+from .durable import make_private_dir
+from .queue import Queue
 from .state import open_store
 from .state.store import Held, Store
 
@@ -190,13 +191,15 @@ class Desk:
         return self._item(record, data, vouched=held.kind == "unverified")
 
     def _item(self, record: dict, data: bytes, vouched: bool = False):
-        from .pipeline.context import VN
-        from .pipeline.item import FileIn, Item
-        from .runner import mail_item
+        from .intake.mail_item import mail_item
+        from .item import VN, FileIn, Item
         if record["source"] == "mail":
             intake = self.settings.directory.office("intake")
-            item = mail_item(data, {"taken_at": record["received_at"], "vouched": vouched}, self.settings,
-                             intake.email if intake and intake.email else "vaxmail@localhost")
+            item = mail_item(data, {"taken_at": record["received_at"], "vouched": vouched},
+                             own_address=intake.email if intake and intake.email else "vaxmail@localhost",
+                             max_files=self.settings.limits.max_attachments,
+                             max_file_bytes=self.settings.bytes_limit("max_file_mb"),
+                             authserv_id=self.settings.trust.authserv_id)
             item.key = record["key"]
             return item
         rel = record.get("folder_file") or ""
@@ -209,7 +212,8 @@ class Desk:
 
     def _rerun(self, held: Held, rule: Release, by: str) -> Result:
         from .pipeline import Context, process
-        from .pipeline.commit import commit, results_dir
+        from .item import results_dir
+        from .pipeline.commit import commit
         item = self.held_source(held)
         if item is None:
             return self._refused(held, by, self.say("release", "no-source", id=held.id))

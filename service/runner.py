@@ -19,25 +19,18 @@ import os
 import threading
 import time
 import traceback
-from datetime import datetime
-from email.parser import BytesParser
-from email.policy import compat32
-from email.utils import parsedate_to_datetime
 
 from .config import Settings
-from .intake import open_source
-from .intake.imap import TRUNCATED_HEADER
-from .outbox.sender import Sender
+from .durable import make_private_dir, write_file_durably
+from .intake import open_mailbox
+from .intake.mail_item import failure_headers, mail_item, received_at
+from .item import Item
+from .outbox.sender import open_sender
 from .outbox.spool import Outbox
-from .outbox.transport import open_transport
 from .pipeline import Context, process
 from .pipeline.commit import commit
-from .pipeline.context import VN
-from .pipeline.item import Item
-from .queue import Entry, Queue, make_private_dir, write_file_durably
+from .queue import Entry, Queue
 from .state import open_store
-from .state.store import incoming_key
-from .urls import parse_url, resolve_password
 
 log = logging.getLogger("vaxmail")
 
@@ -62,51 +55,20 @@ class Service:
         self.ctx = Context.from_settings(settings, self.store)
         from .forms.worker import CheckPool, Limits
         self.ctx.checker = CheckPool(self.ctx.directory, self.ctx.workdir, Limits.from_settings(settings))
-        self.mail = self._open_mail()
+        self.mail = open_mailbox(settings)
         self.folder = self._open_folder()
-        self.sender = self._open_sender()
+        self.sender = open_sender(settings, self.outbox, self.store)
         self.stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.unfinished = False
         self.retry_delay = RETRY_DELAY
 
     # ------------------------------------------------------------------ parts
-    def _endpoint(self, section: str, allowed: tuple[str, ...], local: str):
-        """(parsed URL, password, section settings) of [mailbox] or [smtp]; None if unset."""
-        cfg = getattr(self.settings, section)
-        if not cfg.url:
-            return None
-        parsed = parse_url(cfg.url, allowed=allowed)
-        password = None
-        if parsed.scheme != local:
-            password = resolve_password(parsed, env_name=cfg.password_env,
-                                        credential_name=cfg.password_credential)
-        return parsed, password, cfg
-
-    def _open_mail(self):
-        ep = self._endpoint("mailbox", ("imap", "imaps", "maildir"), "maildir")
-        if ep is None:
-            return None
-        parsed, password, cfg = ep
-        return open_source(parsed, password=password, cafile=cfg.cafile or None,
-                           done_folder=cfg.done_folder, idle_cycle=cfg.idle_cycle_seconds,
-                           timeout=cfg.timeout_seconds,
-                           max_message_bytes=self.settings.bytes_limit("max_message_mb"))
-
     def _open_folder(self):
         if self.settings.folder_path is None:
             return None
         from .intake.folder import FolderIntake
         return FolderIntake(self.settings, self.ctx.directory, self.inq, self.store)
-
-    def _open_sender(self) -> Sender | None:
-        ep = self._endpoint("smtp", ("smtp", "smtps", "file"), "file")
-        if ep is None:
-            return None
-        parsed, password, cfg = ep
-        transport = open_transport(cfg.url, password=password, cafile=cfg.cafile or None)
-        return Sender(self.outbox, transport, self.store, give_up_after=cfg.retry_days * 86400,
-                      base_delay=cfg.retry_base_seconds)
 
     # ------------------------------------------------------------------ intake
     def take_mail(self) -> int:
@@ -129,10 +91,12 @@ class Service:
 
     # ------------------------------------------------------------------ pipeline
     def _item(self, entry: Entry) -> Item:
-        meta = entry.meta
-        if meta.get("source") == "folder":
+        if entry.meta.get("source") == "folder":
             return self.folder.item(entry)
-        return mail_item(entry.data, meta, self.settings, self.ctx.intake_address)
+        return mail_item(entry.data, entry.meta, own_address=self.ctx.intake_address,
+                         max_files=self.settings.limits.max_attachments,
+                         max_file_bytes=self.settings.bytes_limit("max_file_mb"),
+                         authserv_id=self.settings.trust.authserv_id)
 
     def process_entry(self, entry: Entry) -> str:
         item = self._item(entry)
@@ -222,7 +186,7 @@ class Service:
         else:
             sender, name, subject, message_id, automatic = failure_headers(entry.data, self.ctx.intake_address)
         item = Item(key=key, source="folder" if folder else "mail",
-                    received_at=_received_at(None, entry.meta.get("taken_at") or entry.created),
+                    received_at=received_at(None, entry.meta.get("taken_at") or entry.created),
                     sender=sender, sender_name=name, subject=subject, message_id=message_id,
                     automatic=automatic, unit_key=entry.meta.get("unit"),
                     folder_file=entry.meta.get("path"))
@@ -235,7 +199,7 @@ class Service:
         return item, w
 
     def _tell_sender(self, w) -> None:
-        from .pipeline.handlers.reply import send_notice
+        from .pipeline.notices import send_notice
         item = w.item
         if item.source == "folder":
             if w.unit is not None:
@@ -379,80 +343,6 @@ class Service:
         self.store.close()
 
 
-def mail_item(data: bytes, meta: dict, settings: Settings, intake_address: str) -> Item:
-    """A queued message as the pipeline's Item (also used to process a held one again).
-
-    ``meta["released"]``: a parked entry the operator put back (a fresh key, sender not
-    re-verified); ``meta["vouched"]``: the operator released an unverified sender's hold."""
-    from .intake.mime import extract
-    from .intake.autoreply import classify
-    from .pipeline.item import FileIn
-    ex = extract(data, max_files=settings.limit("max_attachments"),
-                 max_file_bytes=settings.bytes_limit("max_file_mb"))
-    received = _received_at(ex.date, meta.get("taken_at"))
-    headers = BytesParser(policy=compat32).parsebytes(data, headersonly=True)
-    automatic = classify(headers, {intake_address})
-    skipped = [(s.name, s.reason_code) for s in ex.skipped]
-    if headers.get(TRUNCATED_HEADER):  # fetched as headers only: the whole mail is too large
-        skipped.append((ex.subject or "(thư)", "too-large"))
-    key = incoming_key(ex.message_id, data)
-    if meta.get("released"):
-        key += f"#released-{meta['released']}"  # the operator asked for a fresh run
-    authenticated, why = None, ""
-    authserv = str(settings.section("trust").get("authserv_id", "") or "")
-    if authserv and not meta.get("released") and not meta.get("vouched"):
-        from .intake.authres import verify  # a release is the operator's own decision
-        verdict = verify(data, ex.from_addr or "", authserv)
-        authenticated, why = verdict.ok, verdict.why
-    return Item(
-        authenticated=authenticated, auth_why=why,
-        key=key, source="mail", received_at=received,
-        files=[FileIn(a.name, a.data) for a in ex.files],
-        skipped=skipped,
-        sender=ex.from_addr or "", sender_name=ex.from_name or "", subject=ex.subject or "",
-        message_id=ex.message_id or "", in_reply_to=ex.in_reply_to or "",
-        references=list(ex.references or []), body_text=ex.body_text or "",
-        automatic=automatic, raw=data, problems=list(ex.problems or []))
-
-
-def _received_at(date_header, taken_at) -> datetime:
-    """When the item arrived: the time we took it (the Date header can lie)."""
-    if taken_at:
-        return datetime.fromtimestamp(float(taken_at), VN)
-    if date_header:
-        try:
-            d = date_header if isinstance(date_header, datetime) else parsedate_to_datetime(str(date_header))
-            return d.astimezone(VN) if d.tzinfo else d.replace(tzinfo=VN)
-        except (TypeError, ValueError):
-            pass
-    return datetime.now(VN)
-
-
-def failure_headers(data: bytes, own: str) -> tuple[str, str, str, str, str | None]:
-    """(sender, name, subject, Message-ID, why not to answer) from a message whose full
-    processing failed: only its first 64 KB of header are parsed, nothing can raise."""
-    from email.utils import getaddresses
-    from .intake.autoreply import classify
-    head = data[:65536]
-    end = head.find(b"\r\n\r\n")
-    end = head.find(b"\n\n") if end < 0 else end
-    head = head if end < 0 else head[:end + 2]
-    try:
-        msg = BytesParser(policy=compat32).parsebytes(head, headersonly=True)
-        froms = msg.get_all("From") or []
-        addrs = [a for _, a in getaddresses([str(f) for f in froms]) if "@" in a]
-        sender = addrs[0].strip().lower() if len(froms) == 1 and len(addrs) == 1 else ""
-        name = next((n for n, _ in getaddresses([str(froms[0])])), "") if sender else ""
-        subject = " ".join(str(msg.get("Subject", "")).split())[:200]
-        mid = str(msg.get("Message-ID", "")).strip()[:250]
-        automatic = classify(msg, {own})
-    except Exception:  # noqa: BLE001 - a message we cannot read gets no notice, only the hold
-        return "", "", "", "", None
-    if not sender.isascii() or any(c in sender for c in " <>\r\n\"'"):
-        sender = ""
-    return sender, name[:200], subject, mid, automatic
-
-
 def sd_notify(message: str) -> None:
     """Tell systemd (Type=notify) our state; a no-op outside systemd."""
     addr = os.environ.get("NOTIFY_SOCKET")
@@ -467,12 +357,3 @@ def sd_notify(message: str) -> None:
             s.sendall(message.encode())
     except OSError:
         pass
-
-
-def send_outbox_now(settings: Settings) -> None:
-    svc = Service(settings)
-    try:
-        svc.recover()
-        svc.send()
-    finally:
-        svc.close()

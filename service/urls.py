@@ -157,3 +157,16 @@ def _safe_prefix(text: str) -> str:
     if "@" in rest:
         rest = "//***@" + rest.rsplit("@", 1)[1]
     return (scheme + sep + rest)[:80]
+
+
+def endpoint(url: str, *, allowed: tuple[str, ...], local: str, password_env: str | None,
+             password_credential: str | None) -> tuple[MailURL, str | None] | None:
+    """(parsed URL, password) of a configured ``[mailbox]`` or ``[smtp]`` url; None if unset.
+    The ``local`` scheme (maildir, file) needs no password."""
+    if not url:
+        return None
+    parsed = parse_url(url, allowed=allowed)
+    password = None
+    if parsed.scheme != local:
+        password = resolve_password(parsed, env_name=password_env, credential_name=password_credential)
+    return parsed, password

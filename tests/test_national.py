@@ -283,7 +283,7 @@ def _mail(sender, subject, attachment: bytes, name: str, body: str, in_reply_to:
 def test_mixed_file_routed_row_by_row_and_import_results_close_the_loop(tmp_path, make_smtp_server):
     from service.config import load_settings
     from service.digest.data import gather
-    from service.pipeline.context import VN
+    from service.item import VN
     from service.runner import Service
 
     smtp = make_smtp_server()

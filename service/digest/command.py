@@ -101,7 +101,7 @@ def run(args) -> int:
 
 def _send_now(settings) -> None:
     """Run the service's sender once over the outbox (the digest just queued among others)."""
-    from ..runner import send_outbox_now
+    from ..outbox.sender import send_outbox_now
     try:
         send_outbox_now(settings)
     except Exception as exc:  # noqa: BLE001

@@ -2,9 +2,22 @@
 from __future__ import annotations
 
 from service.intake.source import DONE_FOLDER, RawMessage, Source
-from service.urls import MailURL, parse_url
+from service.urls import MailURL, endpoint, parse_url
 
-__all__ = ["DONE_FOLDER", "RawMessage", "Source", "open_source"]
+__all__ = ["DONE_FOLDER", "RawMessage", "Source", "open_mailbox", "open_source"]
+
+
+def open_mailbox(settings) -> Source | None:
+    """The source for the settings' ``[mailbox]`` (None when no url is set)."""
+    cfg = settings.mailbox
+    ep = endpoint(cfg.url, allowed=("imap", "imaps", "maildir"), local="maildir",
+                  password_env=cfg.password_env, password_credential=cfg.password_credential)
+    if ep is None:
+        return None
+    parsed, password = ep
+    return open_source(parsed, password=password, cafile=cfg.cafile or None, done_folder=cfg.done_folder,
+                       idle_cycle=cfg.idle_cycle_seconds, timeout=cfg.timeout_seconds,
+                       max_message_bytes=settings.bytes_limit("max_message_mb"))
 
 
 def open_source(url: str | MailURL, *, password: str | None = None, cafile: str | None = None,

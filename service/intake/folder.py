@@ -37,10 +37,9 @@ from datetime import datetime
 from pathlib import Path
 from threading import Event
 
-from ..pipeline.commit import results_dir
-from ..pipeline.context import VN
-from ..pipeline.item import FileIn, Item
-from ..queue import Queue, fsync_dir, write_file_durably
+from ..item import VN, FileIn, Item, results_dir
+from ..durable import fsync_dir, write_file_durably
+from ..queue import Queue
 from ..state.store import incoming_key
 from .folder_files import (ANNOTATED_SUFFIX, DONE_DIR, FIX_DIR, RECEIPT_SUFFIX, Signature,
                            find_child, fit_name, is_candidate_name, is_candidate_path,

@@ -207,3 +207,35 @@ class Sender:
 
 def _refusal_text(refused: Refused) -> str:
     return "; ".join(f"{r} ({c} {m})" for r, (c, m) in sorted(refused.items()))
+
+
+def open_sender(settings, outbox: Outbox, store: Store) -> Sender | None:
+    """The sender for the settings' ``[smtp]`` (None when no url is set)."""
+    from service.outbox.transport import open_transport
+    from service.urls import endpoint
+
+    cfg = settings.smtp
+    ep = endpoint(cfg.url, allowed=("smtp", "smtps", "file"), local="file",
+                  password_env=cfg.password_env, password_credential=cfg.password_credential)
+    if ep is None:
+        return None
+    parsed, password = ep
+    transport = open_transport(parsed, password=password, cafile=cfg.cafile or None)
+    return Sender(outbox, transport, store, give_up_after=cfg.retry_days * DAY,
+                  base_delay=cfg.retry_base_seconds)
+
+
+def send_outbox_now(settings) -> RunResult | None:
+    """Send what the outbox holds now, once (``vaxmail digest --send``); None without [smtp] url."""
+    from service.state import open_store
+
+    store = open_store(settings.state_dir)
+    try:
+        outbox = Outbox(settings.state_dir)
+        sender = open_sender(settings, outbox, store)
+        if sender is None:
+            return None
+        outbox.recover()
+        return sender.run_once()
+    finally:
+        store.close()

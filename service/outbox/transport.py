@@ -28,7 +28,7 @@ from email.parser import BytesHeaderParser
 from pathlib import Path
 from typing import Sequence
 
-from service.queue import write_file_durably
+from service.durable import write_file_durably
 from service.urls import MailURL, is_loopback_host, parse_url, redacted
 
 Refused = dict[str, tuple[int, str]]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .context import Context, Stop, Work
 from .handlers import ORDER
-from .item import FileIn, Item
+from ..item import FileIn, Item
 from .plan import Plan
 
 __all__ = ["Context", "FileIn", "Item", "Plan", "process"]

@@ -12,9 +12,9 @@ import re
 import time
 from pathlib import Path
 
-from ..queue import make_private_dir, write_file_durably
+from ..durable import make_private_dir, write_file_durably
 from ..state.store import Submission
-from .item import Item
+from ..item import Item, results_dir
 from .plan import Plan
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -22,7 +22,8 @@ _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 def _status(plan: Plan) -> str:
     if plan.outcome == "forwarded":
-        return "partial" if any(f.errors or f.held_rows or f.fatal for f in plan.files) else "forwarded"
+        return "partial" if any(f.errors or f.held_rows or f.conflict_rows or f.fatal
+                                for f in plan.files) else "forwarded"
     return "held" if plan.outcome == "held" else "answered"
 
 
@@ -63,11 +64,6 @@ def preserve_item(state_dir: Path, code: str, item: Item) -> None:
                        json.dumps(record, ensure_ascii=False).encode("utf-8"))
 
 
-def results_dir(state_dir: Path, code: str) -> Path:
-    """Where a folder item's results (receipt, annotated workbook) wait to be put beside it."""
-    return state_dir / "results" / code
-
-
 def commit(plan: Plan, item: Item, store, outbox, state_dir: Path) -> None:
     if plan.results:
         folder = make_private_dir(results_dir(state_dir, plan.code))
@@ -95,11 +91,14 @@ def commit(plan: Plan, item: Item, store, outbox, state_dir: Path) -> None:
                 valid_rows=f.valid_rows if f else 0, error_count=f.errors if f else 0,
                 error_counts=f.error_codes if f else {}, processed_at=now))
         by_batch: dict[tuple[str, str], list[str]] = {}
+        people: dict[tuple[str, str], dict[str, dict[str, str]]] = {}
         for fw in plan.forwarded:
             by_batch.setdefault((fw.form, fw.recipient_key), []).append(fw.id_number)
+            if fw.person:
+                people.setdefault((fw.form, fw.recipient_key), {})[fw.id_number] = fw.person
         for (form, recipient), ids in by_batch.items():
             store.record_forwarded(plan.code, form, recipient, ids, district_code=plan.district_code,
-                                   unit_key=plan.unit_key, at=now)
+                                   unit_key=plan.unit_key, at=now, person_data=people.get((form, recipient)))
         for h, path in zip(plan.held, held_paths):
             if path is None and item.source == "folder":
                 path = item.folder_file  # the file stays in the share: say where it is

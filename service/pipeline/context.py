@@ -5,17 +5,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
-from zoneinfo import ZoneInfo
 
 from ..config import Settings
 from ..directory import Directory
 from ..forms.model import Report
 from ..mail.render import Renderer
-from .item import FileIn, Item
+from ..item import VN, FileIn, Item
 from .plan import Plan
 from .routing import Delivery, Routed, Rule, load_rules
-
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 @dataclass
@@ -57,7 +54,8 @@ class Checked:
     report: Report
     routed: Routed | None = None
     fresh: list[Delivery] = field(default_factory=list)  # deliveries after dedupe
-    already: dict[int, str] = field(default_factory=dict)  # Excel row → earlier tracking code
+    already: dict[int, str] = field(default_factory=dict)  # Excel row → earlier tracking code ("": another unit's)
+    conflicts: dict[int, tuple[str, ...]] = field(default_factory=dict)  # Excel row → fields another unit forwarded differently
     annotated: bytes | None = None
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..context import Context, Stop, Work
 from ..plan import Held
-from .reply import send_notice
+from ..notices import send_notice
 
 
 def handle(w: Work, ctx: Context) -> None:

@@ -1,8 +1,16 @@
-"""The unit of work that both intakes (mailbox, shared folder) hand to the pipeline."""
+"""The unit of work that both intakes (mailbox, shared folder) hand to the pipeline.
+
+Neutral ground: the intakes produce ``Item``s, the pipeline consumes them, and neither knows
+the other. Also the province's time zone, and where a folder item's results wait.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 @dataclass
@@ -35,3 +43,8 @@ class Item:
     # released by the operator); else whether the receiving server authenticated the From
     authenticated: bool | None = None
     auth_why: str = ""  # "dmarc=pass", "no-results", "dkim=fail" … (never personal data)
+
+
+def results_dir(state_dir: Path, code: str) -> Path:
+    """Where a folder item's results (receipt, annotated workbook) wait to be put beside it."""
+    return Path(state_dir) / "results" / code
