@@ -56,6 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--config", required=True)
     s.add_argument("--json", action="store_true")
 
+    pg = sub.add_parser("purge", help="remove personal data older than [retention] days")
+    pg.add_argument("--config", required=True)
+    pg.add_argument("--dry-run", action="store_true", help="only count what would be removed")
+
     h = sub.add_parser("held", help="list items held for the operator")
     h.add_argument("--config", required=True)
 
@@ -192,6 +196,7 @@ COMMANDS = {
     "run": _late("run"),
     "status": _late("status"),
     "held": _late("held"),
+    "purge": _late("purge"),
     "release": _late("release"),
     "discard": _late("discard"),
     "retry": _late("retry"),

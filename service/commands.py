@@ -121,6 +121,25 @@ def status(args) -> int:
         return 0
 
 
+def purge(args) -> int:
+    """Remove (or with --dry-run count) personal data older than [retention] days."""
+    from .retention import purge as run_purge, retention_days
+    from .state import open_store, store_options
+    from .wording import say
+    settings = _settings(args)
+    store = open_store(settings.state_dir, **store_options(settings))
+    try:
+        res = run_purge(settings, store, dry_run=args.dry_run)
+    finally:
+        store.close()
+    places = ", ".join(f"{say('retention-places.' + k)}: {v}" for k, v in sorted(res.removed.items()))
+    print(say("retention.would-remove" if args.dry_run else "retention.removed", total=res.total,
+              days=retention_days(settings), places=f" ({places})" if places else "", held=res.held_expired))
+    oldest = res.kept_oldest if not args.dry_run else res.oldest_any
+    print(say("retention.oldest", when=_when(oldest)) if oldest else say("retention.none-kept"))
+    return 0
+
+
 def held(args) -> int:
     with _service(args) as svc:
         items = svc.store.list_held()
@@ -198,10 +217,10 @@ def _read_password() -> str:
 
 
 def user(args) -> int:
-    from .state import open_store
+    from .state import open_store, store_options
     from .web import accounts
     settings = _settings(args)
-    store = open_store(settings.state_dir)
+    store = open_store(settings.state_dir, **store_options(settings))
     try:
         cmd = args.user_command
         if cmd == "list":

@@ -30,7 +30,7 @@ from .outbox.spool import Outbox
 from .pipeline import Context, process
 from .pipeline.commit import commit
 from .queue import Entry, Queue
-from .state import open_store
+from .state import open_store, store_options
 
 log = logging.getLogger("vaxmail")
 
@@ -49,7 +49,7 @@ class Service:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.state_dir = make_private_dir(settings.state_dir)
-        self.store = open_store(self.state_dir)
+        self.store = open_store(self.state_dir, **store_options(settings))
         self.inq = Queue(self.state_dir / "queue", "in")
         self.outbox = Outbox(self.state_dir)
         self.ctx = Context.from_settings(settings, self.store)
@@ -234,6 +234,16 @@ class Service:
         self.send()
         return {"taken": taken, "processed": processed}
 
+    def purge_if_due(self, now: float | None = None) -> bool:
+        """Run the retention purge when the last one is a day old (or never ran)."""
+        from .retention import DAY, purge
+        now = time.time() if now is None else now
+        last = (self.store.get_value("retention") or {}).get("last_run") or 0.0
+        if now - float(last) < DAY - 600:
+            return False
+        purge(self.settings, self.store, now=now, mailbox=self.mail)
+        return True
+
     def run_forever(self, notify=None) -> None:
         """The daemon: threads for intake, pipeline and sending; returns after ``stop``."""
         self.recover()
@@ -273,9 +283,17 @@ class Service:
                 self._send_wake.wait(10)
                 self._send_wake.clear()
 
+        def retention_loop():  # the daily purge of personal data ([retention] days)
+            while not self.stop.is_set():
+                try:
+                    self.purge_if_due()
+                except Exception as exc:  # noqa: BLE001
+                    log.error("retention: %s", type(exc).__name__)
+                self.stop.wait(3600)
+
         self._send_wake = threading.Event()
         loops = [("mail", mail_loop)] + ([("folder", folder_loop)] if self.folder else []) + \
-                [("send", send_loop)]
+                [("send", send_loop), ("retention", retention_loop)]
         for name, fn in loops:
             t = threading.Thread(target=fn, name=f"vaxmail-{name}", daemon=True)
             t.start()

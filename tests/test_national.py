@@ -325,6 +325,9 @@ def test_mixed_file_routed_row_by_row_and_import_results_close_the_loop(tmp_path
     assert (back[TTYT]["form"], back[TTYT]["rows"], back[TTYT]["national"]) == ("mau1", 2, True)
     assert (back[BV]["form"], back[BV]["rows"], back[BV]["national"]) == ("mau2", 1, False)
     assert back[TTYT]["errors"] == [] and back[BV]["errors"] == []  # the round trip
+    assert back[TTYT]["people"] == [("Nguyễn Văn An", "1980-09-05", "089080123456"),
+                                    ("Trần Thị Bình", "1992-03-12", "089192004567")]
+    assert back[BV]["people"] == [("Lê Văn Cường", "1975-01-01", "089075001234")]
     assert "Mẫu 1" in str(fw[TTYT]["Subject"]) and "Mẫu 2" in str(fw[BV]["Subject"])
     (receipt,) = by_kind["receipt"]
     body = receipt.get_body(("plain",)).get_content()
@@ -405,3 +408,31 @@ def test_annotated_copy_of_a_national_file_marks_the_cells(tmp_path, suffix):
     ws = load_workbook(out)["PL1_Danh sach doi tuong tiem"]
     assert ws["M9"].fill.fgColor.rgb.endswith(ERROR_FILL) and ws["G10"].fill.fgColor.rgb.endswith(ERROR_FILL)
     assert ws["M9"].comment is not None and "L9" in ws["M9"].comment.text
+
+
+def test_header_texts_as_the_circulated_template_wraps_them(tmp_path):
+    """The copy circulated with the Vaccom tool breaks its header texts over lines."""
+    path = build(tmp_path / "wrapped.xlsx", [REG, DOSED])
+    wb = load_workbook(path)
+    ws = wb.active
+    for cell, text in {"D7": "Giới tính (*)\n(0:nam, 1:nữ)",
+                       "E7": "Mã nhóm \nđối tượng ưu tiên (*)\n(Tham khảo PL2)",
+                       "G7": "Số điện thoại(*)\n(Tối thiểu 10 số)", "H7": "Số CMT/CCCD\n(Loại 8/9/12 số)",
+                       "K8": "Mã\n Tỉnh/Thành phố (*)", "M8": "Mã Quận/Huyện\n(*)", "O8": "Mã Xã/Phường\n(*)",
+                       "T8": "Địa điểm tiêm (*)\n(Tham khảo PL4)", "Z7": "Kết quả import\n(không điền ô này)"}.items():
+        ws[cell] = text
+    wb.save(path)
+    r = check(path)
+    assert (r.form, r.valid_rows, codes(r)) == ("mau2", 2, [])
+    cols = {k: c.letter for k, c in r.layout.columns.items()}
+    assert (cols["province_gso"], cols["district_gso"], cols["ward_gso"], cols["import_result"]) == ("K", "M", "O", "Z")
+    assert (cols["address"], cols["dose1_vaccine"], cols["dose1_facility"]) == ("P", "Q", "T")
+
+
+@pytest.mark.parametrize("text, ok", [
+    ("Thành công", True), ("Import thành công", True), ("IMPORT THÀNH CÔNG", True), ("thanh cong", True),
+    ("Import không thành công: sai mã xã", False), ("Số điện thoại không hợp lệ", False),
+    ("Lỗi: trùng CCCD", False), ("Đối tượng đã tồn tại", False),
+])
+def test_column_z_success_wording(text, ok):
+    assert national.import_succeeded(text) is ok
