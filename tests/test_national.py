@@ -466,3 +466,14 @@ def test_a_person_without_id_is_not_forwarded_twice_across_files(tmp_path):
         [("Nguyễn Văn An", "1980-09-05", "")], [("Trần Thị Bình", "1992-03-12", "089192004567")]]
     reply = [m for m in sent if m["kind"] != "forward" and "đợt 2" in m["subject"]][0]
     assert "đã được chuyển từ tệp gửi trước" in reply["text"]
+
+
+def test_export_keeps_a_national_list_in_the_national_template(tmp_path):
+    src = build(tmp_path / "tron.xlsx", [REG, DOSED])
+    out = tmp_path / "sach.xlsx"
+    proc = subprocess.run([sys.executable, "-m", "service.cli", "export", str(src), "--out", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    back = check(out)
+    assert national.is_national(back.layout.columns) and back.errors == []
+    assert [r.form for r in back.records] == ["mau1", "mau2"]
