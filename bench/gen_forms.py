@@ -859,6 +859,26 @@ def generate(path: str | Path, form: str = "mau1", rows: int = 100, seed: int = 
              style: Style | None = None, errors: float = 0.0, repairs: float | None = None,
              today: date | None = None) -> Truth:
     """Write one workbook to ``path`` and return its ground truth."""
+    style = (style or Style()).normalised()
+    sheets, truth, _ = build(path, form, rows, seed, style, errors, repairs, today)
+    _write(path, sheets, style)
+    return truth
+
+
+@dataclass
+class Built:
+    """What ``build`` knows beyond the sheets: for layout transforms (bench.gen_layouts)."""
+    sheet_index: int  # the form's sheet in the list
+    excel_row: dict[int, int]  # person index → Excel row
+    fields: list[str | None]  # per column: the field key, or None for an extra column
+    people: list[dict]
+    rng: random.Random
+
+
+def build(path: str | Path, form: str = "mau1", rows: int = 100, seed: int = 0,
+          style: Style | None = None, errors: float = 0.0, repairs: float | None = None,
+          today: date | None = None) -> tuple[list[SheetSpec], Truth, Built]:
+    """The sheets of one workbook, its ground truth, and the facts layout transforms need."""
     if form not in ("mau1", "mau2"):
         raise ValueError("form must be 'mau1' or 'mau2'")
     style = (style or Style()).normalised()
@@ -1067,8 +1087,9 @@ def generate(path: str | Path, form: str = "mau1", rows: int = 100, seed: int = 
         for k, (name, cnt) in enumerate(sorted(counts.items()), 1):
             srows.append([k, text_cell(name), cnt, round(100 * cnt / rows, 1)])
         sheets.append(SheetSpec("Tổng hợp", srows, [], {1: 30}))
-    _write(path, sheets, style)
-    return truth
+    index = next(k for k, sh in enumerate(sheets) if sh.name == sheet_name)
+    return sheets, truth, Built(index, excel_row, [x if kind == "field" else None for kind, x in layout],
+                                people, r)
 
 
 # ---------------------------------------------------------------------------- writers

@@ -81,6 +81,7 @@ def status(args) -> int:
             "incoming_queue": svc.inq.counts(),
             "outbox": out if out is not None else svc.outbox.queue.counts(),
             "held_open": len(svc.store.list_held()),
+            "held_dropped": svc.store.get_value("held_dropped"),
             "mailbox": svc.store.get_value("mailbox"),
             "last_digest": svc.store.get_value("last_digest"),
             "runners": svc.store.get_value("runners"),
@@ -100,6 +101,10 @@ def status(args) -> int:
         else:
             print("Hàng đợi gửi: chưa cấu hình [smtp] url")
         print(f"Mục đang giữ cho cán bộ: {st['held_open']} (vaxmail held)")
+        if st["held_dropped"]:
+            d = st["held_dropped"]
+            print(f"Thư mục giữ lại vượt giới hạn [limits] held_max_mb: đã xoá {d['count']} thư cũ nhất "
+                  f"của người gửi lạ (gần nhất lúc {_when(d['last_at'])}; xem nhật ký audit held-dropped)")
         mb = st["mailbox"] or {}
         if mb:
             print(f"Hộp thư nhận: {'đang kết nối' if mb.get('connected') else 'mất kết nối'}; "
@@ -117,6 +122,25 @@ def status(args) -> int:
         if "retention_days" in sec:
             print(f"Lưu dữ liệu cá nhân: {sec['retention_days']} ngày; mục cũ nhất còn giữ: {_when(sec.get('oldest_kept'))}")
         return 0
+
+
+def purge(args) -> int:
+    """Remove (or with --dry-run count) personal data older than [retention] days."""
+    from .retention import purge as run_purge, retention_days
+    from .state import open_store, store_options
+    from .wording import say
+    settings = _settings(args)
+    store = open_store(settings.state_dir, **store_options(settings))
+    try:
+        res = run_purge(settings, store, dry_run=args.dry_run)
+    finally:
+        store.close()
+    places = ", ".join(f"{say('retention-places.' + k)}: {v}" for k, v in sorted(res.removed.items()))
+    print(say("retention.would-remove" if args.dry_run else "retention.removed", total=res.total,
+              days=retention_days(settings), places=f" ({places})" if places else "", held=res.held_expired))
+    oldest = res.kept_oldest if not args.dry_run else res.oldest_any
+    print(say("retention.oldest", when=_when(oldest)) if oldest else say("retention.none-kept"))
+    return 0
 
 
 def held(args) -> int:
@@ -196,10 +220,10 @@ def _read_password() -> str:
 
 
 def user(args) -> int:
-    from .state import open_store
+    from .state import open_store, store_options
     from .web import accounts
     settings = _settings(args)
-    store = open_store(settings.state_dir)
+    store = open_store(settings.state_dir, **store_options(settings))
     try:
         cmd = args.user_command
         if cmd == "list":

@@ -34,7 +34,7 @@ from .pipeline.commit import commit
 from .queue import Entry, Queue
 from . import runners
 from .runners import Runner
-from .state import open_store
+from .state import open_store, store_options
 
 log = logging.getLogger("vaxmail")
 
@@ -55,7 +55,7 @@ class Service:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.state_dir = make_private_dir(settings.state_dir)
-        self.store = open_store(self.state_dir)
+        self.store = open_store(self.state_dir, **store_options(settings))
         self.inq = Queue(self.state_dir / "queue", "in")
         self.outbox = Outbox(self.state_dir)
         self.ctx = Context.from_settings(settings, self.store)
@@ -113,6 +113,9 @@ class Service:
         plan = process(item, self.ctx)
         commit(plan, item, self.store, self.outbox, self.state_dir)
         self._finish(entry, item, plan)
+        if plan.held:
+            from .pipeline.held_cap import enforce
+            enforce(self.state_dir, self.store, int(self.settings.limit("held_max_mb")) * 1_000_000)
         return plan.outcome
 
     def _finish(self, entry: Entry, item: Item, plan) -> None:
@@ -240,6 +243,16 @@ class Service:
         self.send()
         return {"taken": taken, "processed": processed}
 
+    def purge_if_due(self, now: float | None = None) -> bool:
+        """Run the retention purge when the last one is a day old (or never ran)."""
+        from .retention import DAY, purge
+        now = time.time() if now is None else now
+        last = (self.store.get_value("retention") or {}).get("last_run") or 0.0
+        if now - float(last) < DAY - 600:
+            return False
+        purge(self.settings, self.store, now=now, mailbox=self.mail)
+        return True
+
     def build_runners(self) -> list[Runner]:
         """The daemon's runners, in start order (intakes wake the pipeline, which wakes the sender)."""
         sender = runners.OutboxSender(self)
@@ -247,7 +260,7 @@ class Service:
         parts: list[Runner] = [runners.MailIntake(self, then=pipeline)]
         if self.folder is not None:
             parts.append(runners.FolderIntake(self, then=pipeline))
-        return parts + [pipeline, sender, runners.Scheduler(self)]
+        return parts + [pipeline, sender, runners.Scheduler(self), runners.Retention(self)]
 
     def request_stop(self) -> None:
         """Stop every runner after the item in hand (SIGTERM, SIGINT). Safe in a signal handler."""
@@ -261,6 +274,7 @@ class Service:
     def run_forever(self, notify=None) -> None:
         """The daemon: start the runners, watch them, stop them; returns after ``request_stop``."""
         self.recover()
+        self.ctx.checker.start()
         self._runners = self.build_runners()
         for r in self._runners:
             r.start()

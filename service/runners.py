@@ -15,6 +15,7 @@ the runners, starts them, watches them and stops them.
     MailIntake ─┐                                  ┌─ Outbox sender
                 ├─ queue "in" ── Pipeline ── commit ┤
     FolderIntake┘                                  └─ state     Scheduler: digest, daily jobs
+                                                                Retention: the daily purge
 """
 from __future__ import annotations
 
@@ -258,3 +259,21 @@ class Scheduler(Runner):
             super().loop()
         finally:
             self.digest.shutdown()  # in this thread: a digest being queued finishes first
+
+
+class Retention(Runner):
+    """The daily purge of personal data older than ``[retention] days`` (``retention.py``):
+    looks hourly, purges when the last purge is a day old."""
+
+    name = "retention"
+    idle_seconds = 3600.0
+
+    def __init__(self, service: Service):
+        super().__init__(service.stop)
+        self.service = service
+
+    def run_once(self) -> int:
+        return int(self.service.purge_if_due())
+
+    def idle(self) -> None:
+        self._halt.wait(self.idle_seconds)  # stop() sets _halt: an hour's wait ends at once

@@ -241,3 +241,37 @@ def test_the_reply_names_the_rows_that_are_not_people(tmp_path):
     (receipt,) = [m for m in sent if m["kind"] != "forward"]
     assert "2 dòng tiêu đề nhóm; 2 dòng cộng/tổng" in receipt["text"]
     assert "Ấp Mỹ Hòa" in receipt["text"]  # the heading that gave the address is named
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "xls", "ods"])
+def test_every_generated_layout_accounts_for_every_non_empty_row(tmp_path, fmt):
+    """The invariant, on the second generator's layouts: people + skipped rows by kind =
+    the non-empty rows below the header; no person lost, none invented."""
+    from bench.gen_layouts import Layouts, make
+
+    for k, classes in enumerate([("groups", "vmerge"), ("page_headers", "footer", "invisible"),
+                                 ("groups", "abbreviated", "footer", "page_headers", "vmerge")]):
+        lay = Layouts(fmt=fmt, formulas="cached" if fmt == "xls" else "uncached")
+        for c in classes:
+            setattr(lay, c, True)
+        path = tmp_path / f"l{k}.{fmt}"
+        truth = make(path, "mau2" if k % 2 else "mau1", rows=45, seed=100 + k, lay=lay)
+        extra = truth.extra
+        r = check_file(str(path), today=TODAY)
+        assert r.rows == truth.rows, (classes, r.skipped)
+        assert r.rows + sum(len(v) for v in r.skipped.values()) == extra["nonempty_below_header"], classes
+        for kind, n in extra["non_person"].items():
+            assert len(r.skipped.get(kind, [])) >= n, (kind, r.skipped)
+
+
+def test_tcvn3_letters_on_the_soft_hyphen_byte_are_decoded_not_stripped_as_invisible(tmp_path):
+    from openpyxl.styles import Font
+
+    wb = book([person(0), person(1)])
+    ws = wb.active
+    ws["B4"] = "Tr\u00adêng V¨n An"  # TCVN3 "Trương Văn An": 0xAD is "ư", not a soft hyphen
+    ws["B4"].font = Font(name=".VnTime")
+    ws["B5"] = "Trần\u00a0Thị B\u00adé"  # Unicode text: NBSP and soft hyphen are removed
+    r, _ = check(wb, tmp_path)
+    assert [rec.values["full_name"] for rec in r.records] == ["Trường Văn An", "Trần Thị Bé"]
+    assert [(f.row, f.code) for f in r.fixes] == [(4, "legacy-tcvn3"), (5, "invisible-chars")]

@@ -53,7 +53,8 @@ def test_the_service_builds_starts_supervises_and_stops_its_runners(tmp_path):
     (tmp_path / "share").mkdir()
     svc = Service(load_settings(cfg))
     try:
-        assert [r.name for r in svc.build_runners()] == ["mail", "folder", "pipeline", "outbox", "scheduler"]
+        assert [r.name for r in svc.build_runners()] == ["mail", "folder", "pipeline", "outbox", "scheduler",
+                                                         "retention"]
         (tmp_path / "Maildir" / "new" / "1.1.test").write_bytes(
             submission("vanthu@stc.angiang.example", mau1_xlsx("Sở Tài chính", provincial_people(7, 2))))
         daemon = threading.Thread(target=svc.run_forever, daemon=True)
@@ -61,14 +62,15 @@ def test_the_service_builds_starts_supervises_and_stops_its_runners(tmp_path):
         # the mail runner takes it, wakes the pipeline, which wakes the sender
         assert wait_until(lambda: (tmp_path / "out").is_dir() and len(read_outbox(tmp_path / "out", False)) == 2)
         health = svc.health()
-        assert set(health) == {"mail", "folder", "pipeline", "outbox", "scheduler"}
+        assert set(health) == {"mail", "folder", "pipeline", "outbox", "scheduler", "retention"}
         assert all(h["alive"] for h in health.values())
         assert health["mail"]["done"] == 1 and health["pipeline"]["done"] == 1
         svc.request_stop()
         daemon.join(15)
         assert not daemon.is_alive() and not svc.unfinished
         health = svc.health()
-        assert not any(health[n]["alive"] for n in ("pipeline", "outbox", "scheduler", "folder"))
+        assert not any(health[n]["alive"] for n in ("pipeline", "outbox", "scheduler", "folder", "retention"))
+        assert health["retention"]["done"] == 1  # the first look purges (never ran before)
         recorded = svc.store.get_value("runners")  # what `vaxmail status --json` shows
         assert recorded["pipeline"]["done"] == 1
     finally:

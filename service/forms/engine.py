@@ -6,6 +6,7 @@ check and repair → report. Knows nothing of mail or folders.
 from __future__ import annotations
 
 import logging
+from math import isfinite
 from datetime import date
 from operator import itemgetter
 from pathlib import Path
@@ -42,6 +43,8 @@ OTHER_SHEET = (
     "Trang tính \"{sheet}\" cũng có danh sách ({rows} dòng) nhưng chỉ trang \"{chosen}\" được kiểm tra. "
     "Vui lòng gửi mỗi danh sách trong một tệp riêng."
 )
+# issues about what a cell holds instead of a value: they replace "required-missing" there
+CELL_LEVEL = ("formula-no-value", "cell-error", "cell-not-a-number")
 FORM_NAMES = {"mau1": "1", "mau2": "2"}
 # Columns no check reads: a formula without a cached value there is ignored (STT, age …).
 UNCHECKED = frozenset({"stt", "occupation", "workplace", "address", "note", "ethnicity",
@@ -135,7 +138,7 @@ def _check(wb: Workbook, report: Report, directory: Directory, catalog: FieldCat
                 issue.column, issue.header = fcol.letter, fcol.header
     if release:
         report.grid = None  # rows were released; the annotator reads the file itself
-    formula_cells = {(e.row, e.field) for e in report.errors if e.code == "formula-no-value"}
+    formula_cells = {(e.row, e.field) for e in report.errors if e.code in CELL_LEVEL}
     if formula_cells:  # one message per cell: the formula one says it all
         report.errors = [e for e in report.errors
                          if not (e.code == "required-missing" and (e.row, e.field) in formula_cells)]
@@ -255,12 +258,14 @@ def _decoded_rows(sheet: Sheet, layout: Layout, indexes: list[int], report: Repo
     pick = _picker([c.index for c in layout.columns.values()])
     fonts = sheet.font if sheet.legacy_fonts else None
     no_value = sheet.formula_without_value
+    odd = sheet.odd_cells
     checked = [(k, c) for k, c in layout.columns.items() if k not in UNCHECKED]
     group_of = plan.group_of if plan is not None else {}
     headings = plan.headings if plan is not None else {}
     filled: dict[int, list[int]] = {}  # heading row → Excel rows it gave a value to
     invisible, nbsp, fixes = INVISIBLE_RE.search, NBSP_RE.search, report.fixes
     rows = sheet.rows
+    blanked = False
     for i in indexes:
         vals = pick(rows[i])
         if release:
@@ -268,15 +273,15 @@ def _decoded_rows(sheet: Sheet, layout: Layout, indexes: list[int], report: Repo
         out = {}
         for k, v in zip(keys, vals):
             if v.__class__ is str:
-                if not v.isascii() and (invisible(v) or nbsp(v)):
-                    new = strip_invisible(v).strip() or None
-                    if new != v.strip():
-                        fixes.append(Fix(i + 1, k, letters[k], v, new, "invisible-chars"))
-                    v = new
-                else:
-                    v = v.strip() or None
+                v = v.strip() or None
+                if v is not None and fonts is None and not v.isascii() and (invisible(v) or nbsp(v)):
+                    v = _visible(v, i, k, letters[k], fixes)
+            elif v.__class__ is float and not isfinite(v):  # inf, nan: no number at all
+                report.errors.append(I.CELL_NOT_A_NUMBER.issue(i + 1, layout.columns[k], k, repr(v)))
+                v = ""  # reported: neither a value nor "missing"
+                blanked = True
             out[k] = v
-        if fonts is not None:
+        if fonts is not None:  # legacy text first: TCVN3 letters sit on the bytes of NBSP, SHY
             for key, v in out.items():
                 if v.__class__ is str:
                     j = layout.columns[key].index
@@ -285,13 +290,26 @@ def _decoded_rows(sheet: Sheet, layout: Layout, indexes: list[int], report: Repo
                         new = legacy.decode(v, kind)
                         if new != v:
                             fixes.append(Fix(i + 1, key, column_letter(j), v, new, f"legacy-{kind}"))
-                            out[key] = new
+                            out[key] = v = new
+                    if not v.isascii() and (invisible(v) or nbsp(v)):
+                        out[key] = _visible(v, i, key, letters[key], fixes)
+        if odd:
+            for key, col in layout.columns.items():
+                if out[key] is None and (i, col.index) in odd:  # the reader saw an empty cell
+                    raw = odd[(i, col.index)]
+                    itype = I.CELL_ERROR if raw.startswith("#") else I.CELL_NOT_A_NUMBER
+                    report.errors.append(itype.issue(i + 1, col, key, raw))
         if no_value:
             for key, col in checked:
                 if out[key] is None and (i, col.index) in no_value:
                     report.errors.append(Issue("formula-no-value", FORMULA_NO_VALUE.format(
                         header=col.header, cell=f"{col.letter}{i + 1}"), row=i + 1, column=col.letter,
                         field=key, header=col.header))
+        if blanked:
+            blanked = False
+            for key, v in out.items():
+                if v == "":
+                    out[key] = None
         if group_of:
             h = group_of.get(i)
             if h is not None:
@@ -307,6 +325,14 @@ def _decoded_rows(sheet: Sheet, layout: Layout, indexes: list[int], report: Repo
         report.warnings.append(I.GROUP_HEADING_FILL.issue(
             h + 1, None, None, None, heading=value, label=label, count=len(got),
             first=got[0], last=got[-1]))
+
+
+def _visible(v: str, i: int, key: str, letter: str, fixes: list[Fix]) -> str | None:
+    """``v`` without invisible characters; a change is listed as a fix."""
+    new = strip_invisible(v).strip() or None
+    if new != v:
+        fixes.append(Fix(i + 1, key, letter, v, new, "invisible-chars"))
+    return new
 
 
 _DEFAULT: Directory | None = None

@@ -12,7 +12,7 @@ sender wrote it) and whatever named values the check passes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from .model import Column, Issue
@@ -74,6 +74,8 @@ def show(value: Any) -> str:
         return value.strftime("%d/%m/%Y %H:%M")
     if isinstance(value, date):
         return value.strftime("%d/%m/%Y")
+    if isinstance(value, time):
+        return value.strftime("%H:%M:%S")
     s = str(value)
     return s if len(s) <= _MAX_SHOWN else s[:_MAX_SHOWN - 1] + "…"
 
@@ -90,6 +92,16 @@ UNSAFE_FILE = (
     "Tệp \"{name}\" có cấu trúc bất thường hoặc quá lớn để xử lý an toàn nên hệ thống chưa kiểm tra "
     "được; vui lòng mở tệp bằng Excel, chép riêng danh sách sang một tệp mới (hoặc chia thành nhiều "
     "tệp nhỏ hơn), lưu dạng .xlsx rồi gửi lại.")
+
+# ------------------------------------------------------------------------- odd cells
+CELL_ERROR = IssueType(
+    "cell-error",
+    "{where} đang hiện lỗi {value} của Excel (công thức tham chiếu sai hoặc không tìm thấy giá trị), "
+    "không phải dữ liệu. Vui lòng sửa công thức hoặc gõ trực tiếp giá trị vào ô này.")
+CELL_NOT_A_NUMBER = IssueType(
+    "cell-not-a-number",
+    "{where} chứa giá trị số không hợp lệ (\"{value}\", không phải một con số thật). Vui lòng "
+    "gõ lại giá trị đúng vào ô này.")
 
 # ------------------------------------------------------------------------- presence
 REQUIRED_MISSING = IssueType(
@@ -121,6 +133,10 @@ DATE_UNREADABLE = IssueType(
     "date-invalid",
     '{where}: không đọc được "{value}" là một ngày. Vui lòng ghi theo dạng ngày/tháng/năm, '
     "ví dụ {example}.")
+DATE_TIME_ONLY = IssueType(
+    "date-invalid",
+    "{where}: ô chỉ chứa giờ \"{value}\" (hoặc một số ngày âm), không phải một ngày. Vui lòng ghi "
+    "theo dạng ngày/tháng/năm, ví dụ {example}.")
 DATE_MONTH_FIRST = IssueType(
     "date-month-first",
     '{where}: "{value}" có vẻ ghi tháng trước ngày. Vui lòng ghi theo dạng ngày/tháng/năm, '

@@ -39,7 +39,7 @@ def _text(v: Any) -> str:
     if v is None:
         return ""
     if isinstance(v, str):
-        return strip_invisible(v) if not v.isascii() and INVISIBLE_RE.search(v) else v
+        return v
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     return str(v)
@@ -94,6 +94,12 @@ def classify(parts: list[str], cat: FieldCatalog) -> str | None:
         d = _dose_of(k, cat)
         if d:
             dose = d
+    if not dose:  # the dose only in brackets: "Loại VX (M1)", "Nơi tiêm (lần 2)"
+        for p in parts:
+            if p and "(" in p:
+                m = _DOSE_IN_TEXT_RE.search(" ".join(fold(h) for h in _PAREN_RE.findall(p)))
+                if m:
+                    dose = _DOSE_WORDS[m.group(1)]
     leaf = keys[-1]
     if dose:
         stripped = _DOSE_IN_TEXT_RE.sub(" ", leaf).strip()
@@ -123,7 +129,9 @@ def _spans(sheet: Sheet, rows: tuple[int, ...], decode) -> Callable[[int, int], 
     def get(r: int, c: int) -> str:
         sr, sc = merged.get((r, c), (r, c))
         row = sheet.rows[sr] if sr < len(sheet.rows) else []
-        return decode(sr, sc, _text(row[sc] if sc < len(row) else None))
+        t = decode(sr, sc, _text(row[sc] if sc < len(row) else None))
+        # after decoding: TCVN3 text uses the bytes of NBSP and the soft hyphen for letters
+        return strip_invisible(t) if not t.isascii() and INVISIBLE_RE.search(t) else t
 
     return get
 

@@ -28,6 +28,9 @@ class Sheet:
     font: Callable[[int, int], str | None] | None = None
     legacy_fonts: bool = False  # the workbook uses .Vn*/VNI-* fonts somewhere
     formula_without_value: set[tuple[int, int]] = field(default_factory=set)
+    # (i, j) → what the file holds where the reader saw an empty cell: an error value
+    # ("#REF!", "#N/A", …) or a number that is not one ("inf", "nan")
+    odd_cells: dict[tuple[int, int], str] = field(default_factory=dict)
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # (r0, c0, r1, c1), 0-based inclusive
     hidden: bool = False
 

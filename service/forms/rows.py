@@ -31,6 +31,7 @@ from ..textnorm import fold, tidy
 from .model import Layout, Sheet
 from .national import IMPORT_RESULT
 
+_BREAKS = (None, "subtotal", "heading", "repeated_header", "column_numbers")
 KINDS = ("heading", "subtotal", "column_numbers", "repeated_header", "footer", "stt_only", "other")
 
 _NUMBER_CELL_RE = re.compile(r"^\(?\s*\d{1,3}\s*\)?$")
@@ -38,6 +39,7 @@ _NUMBERING_RE = re.compile(r"^\s*(?:[IVXLC]{1,6}|[A-Za-zĐđ]|\d{1,2}(?:\.\d{1,2
 _DATE_LINE_RE = re.compile(r"\bngay\b.*\bthang\b.*\bnam\b")
 _PAREN_TAIL_RE = re.compile(r"\s*[(\[][^)\]]*[)\]]\s*$")
 _DIGIT_RE = re.compile(r"\d")
+_DATA_TEXT_RE = re.compile(r"\d{8,}|\d[\d .]{8,}\d|\b\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}\b")
 # Heading words that never start a Vietnamese person's name: a heading typed, unmerged and
 # unnumbered, in the name column is recognised only by these ("Tô", "Đoàn", "Trương" and
 # "Phan" are family names).
@@ -120,7 +122,7 @@ def _is_number_row(vals: list[Any]) -> bool:
 def _looks_data(v: Any) -> bool:
     """A value only a person's row holds: a date, a long number (ID, phone), many digits."""
     if v.__class__ is str:
-        return len(_DIGIT_RE.findall(v)) >= 6
+        return _DATA_TEXT_RE.search(v) is not None
     if isinstance(v, bool):
         return False
     if isinstance(v, (int, float)):
@@ -164,7 +166,6 @@ def account(sheet: Sheet, layout: Layout, decode: Callable[[int, int, str], str]
     mapped = sorted({c.index for k, c in cols.items() if k not in ("stt", IMPORT_RESULT)})
     who = [cols[k].index for k in ("full_name", "id_number") if k in cols]
     who0 = who[0] if who else None
-    name_col = cols["full_name"].index if "full_name" in cols else None
     # header texts per column (folded), to recognise the header repeated on a page break
     header_fold: dict[int, set[str]] = {}
     header_raw: set[str] = set()
@@ -189,6 +190,8 @@ def account(sheet: Sheet, layout: Layout, decode: Callable[[int, int, str], str]
     mapped_set = frozenset(mapped)
     in_footer = False
     group: int | None = None
+    last: str | None = None  # kind of the last non-blank row ("person" …), None at the top
+    heading_cols: set[int] = set()  # columns where group headings were found
     for i in range(first, len(rows)):
         row = rows[i]
         if not row:
@@ -197,7 +200,8 @@ def account(sheet: Sheet, layout: Layout, decode: Callable[[int, int, str], str]
         if who0 is not None and len(row) > top:
             w = row[who0]
             if w is not None and w.__class__ is not bool and (
-                    (w.__class__ is str and w not in header_raw and len(w) > 3)
+                    (w.__class__ is str and w not in header_raw and len(w) > 3
+                     and not (len(w) <= 8 and _NUMBER_CELL_RE.match(w)))
                     or (w.__class__ in (int, float) and w >= 1000)):
                 filled = 0
                 for j in mapped:
@@ -211,12 +215,15 @@ def account(sheet: Sheet, layout: Layout, decode: Callable[[int, int, str], str]
                     if group is not None:
                         plan.group_of[i] = group
                     in_footer = False
+                    last = "person"
                     continue
         kind, extra = _classify(i, row, plan, words, decode, mapped=mapped_set, who=who, stt=stt,
-                                name_col=name_col, header_fold=header_fold, span=spans.get(i, 0),
-                                in_footer=in_footer)
+                                header_fold=header_fold, span=spans.get(i, 0),
+                                in_footer=in_footer, after_break=last in _BREAKS,
+                                heading_cols=heading_cols)
         if kind is None:
             continue  # blank
+        last = kind
         if kind == "person":
             plan.persons.append(i)
             if group is not None:
@@ -238,7 +245,7 @@ def account(sheet: Sheet, layout: Layout, decode: Callable[[int, int, str], str]
 
 
 def _classify(i: int, row: list[Any], plan: RowPlan, words: RowWords, decode, *, mapped, who, stt,
-              name_col, header_fold, span, in_footer) -> tuple[str | None, Any]:
+              header_fold, span, in_footer, after_break, heading_cols) -> tuple[str | None, Any]:
     cells = [(j, v) for j, v in enumerate(row) if not _blank(v)]
     if not cells:
         return None, None
@@ -258,8 +265,10 @@ def _classify(i: int, row: list[Any], plan: RowPlan, words: RowWords, decode, *,
     strong = any(_looks_data(v) for v in values)  # a date, an ID or phone: a person's row
     first_text = folded[0][1] if folded else ""
     raw_first = texts[0][1] if texts else ""
+    if first_text and _DATE_LINE_RE.search(first_text) and not (who_filled and len(filled) >= 2):
+        return "footer", None  # "An Giang, ngày 25 tháng 8 năm 2021"
     if not strong:
-        if first_text and (_starts(first_text, words.footer) or _DATE_LINE_RE.search(first_text)):
+        if first_text and _starts(first_text, words.footer):
             return "footer", None
         if in_footer:
             return "footer", None
@@ -271,8 +280,10 @@ def _classify(i: int, row: list[Any], plan: RowPlan, words: RowWords, decode, *,
         return "person", None
     if len(texts) == 1 and len(cells) - len(texts) <= 1:
         j, raw = texts[0]
-        heading = _heading(raw, j, words, name_col=name_col, who=who, stt=stt, span=span)
+        heading = _heading(raw, j, words, who=who, stt=stt, span=span,
+                           after_break=after_break or j in heading_cols)
         if heading is not None:
+            heading_cols.add(j)
             return "heading", heading or None
     if who_filled or len(filled) >= 2:
         return "person", None
@@ -282,7 +293,7 @@ def _classify(i: int, row: list[Any], plan: RowPlan, words: RowWords, decode, *,
     return "other", shown
 
 
-def _heading(raw: str, j: int, words: RowWords, *, name_col, who, stt, span) -> tuple[str, str] | tuple | None:
+def _heading(raw: str, j: int, words: RowWords, *, who, stt, span, after_break) -> tuple[str, str] | tuple | None:
     """(field, value) a group heading gives the rows below it, () for a heading that gives
     nothing, None when the text is not a heading."""
     m = _NUMBERING_RE.match(raw)
@@ -298,8 +309,11 @@ def _heading(raw: str, j: int, words: RowWords, *, name_col, who, stt, span) -> 
     keyword = addr or work or other
     in_who = j in who
     if in_who and span < 2 and not numbered:
-        if not keyword or keyword not in _SAFE_IN_NAME_COLUMN:
-            return None  # a name alone on its row: a person with the rest missing
+        safe = any(key == w or key.startswith(w + " ") for w in _SAFE_IN_NAME_COLUMN)
+        # a name alone on its row is a person with the rest missing, unless its words never
+        # start a name, or it opens a group where groups open (after a subtotal, at the top)
+        if not (safe or (keyword and after_break)):
+            return None
     elif not (keyword or numbered or span >= 2 or j == stt):
         return None
     value = tidy(body)

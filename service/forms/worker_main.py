@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .annotate import annotate
 from .engine import check_file
+from .xlsx_clean import clean
 from .worker import Limits, apply_limits, cpu_deadline, suffix_for, wants_annotation
 
 
@@ -31,7 +32,8 @@ def check_bytes(name: str, data: bytes, today: date | None, directory, workdir: 
             os.close(fd2)
             try:
                 annotate(report, src, out, grid=report.grid)
-                annotated = Path(out).read_bytes()
+                # what goes back out: no macros, links, formulas (see xlsx_clean)
+                annotated = clean(Path(out).read_bytes())
             except MemoryError:
                 raise
             except Exception:  # noqa: BLE001 - the report stands without its annotated copy

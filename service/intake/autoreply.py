@@ -25,6 +25,9 @@ SUPPRESS_TOKENS = {"all", "autoreply", "dr", "oof", "rn", "nrn"}
 REPORT_TYPES = {"multipart/report", "message/delivery-status", "message/disposition-notification"}
 
 
+LIST_SUFFIXES = ("-request", "-owner", "-bounces", "-admin")
+
+
 def _get(msg: Message, name: str) -> str | None:
     try:
         value = msg.get(name)
@@ -90,6 +93,8 @@ def classify(msg: Message, own_addresses: set[str] | frozenset[str] = frozenset(
         local = addr.split("@", 1)[0]
         if local in SYSTEM_LOCAL_PARTS or local.split("+", 1)[0] in SYSTEM_LOCAL_PARTS:
             return "system-sender"
+        if local.endswith(LIST_SUFFIXES) or local.startswith("owner-"):
+            return "mailing-list"  # a list's -request/-owner address (RFC 2142 style)
 
     own = {a.strip().lower() for a in own_addresses}
     if own and any(addr in own for addr in senders):

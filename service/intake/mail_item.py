@@ -16,7 +16,7 @@ from ..item import VN, FileIn, Item
 from ..state.store import incoming_key
 from .autoreply import classify
 from .imap import TRUNCATED_HEADER
-from .mime import extract
+from .mime import bound_headers, extract
 
 
 def mail_item(data: bytes, meta: dict[str, Any], *, own_address: str, max_files: int,
@@ -28,7 +28,8 @@ def mail_item(data: bytes, meta: dict[str, Any], *, own_address: str, max_files:
     unverified sender's hold."""
     ex = extract(data, max_files=max_files, max_file_bytes=max_file_bytes)
     received = received_at(ex.date, meta.get("taken_at"))
-    headers = BytesParser(policy=compat32).parsebytes(data, headersonly=True)
+    bounded = bound_headers(data)[0]  # no header past its size limit reaches a parser
+    headers = BytesParser(policy=compat32).parsebytes(bounded, headersonly=True)
     automatic = classify(headers, {own_address})
     skipped = [(s.name, s.reason_code) for s in ex.skipped]
     if headers.get(TRUNCATED_HEADER):  # fetched as headers only: the whole mail is too large
@@ -39,7 +40,7 @@ def mail_item(data: bytes, meta: dict[str, Any], *, own_address: str, max_files:
     authenticated, why = None, ""
     if authserv_id and not meta.get("released") and not meta.get("vouched"):
         from .authres import verify  # a release is the operator's own decision
-        verdict = verify(data, ex.from_addr or "", authserv_id)
+        verdict = verify(bounded, ex.from_addr or "", authserv_id)
         authenticated, why = verdict.ok, verdict.why
     return Item(
         authenticated=authenticated, auth_why=why,

@@ -74,6 +74,12 @@ STRUCTURE_DEFECTS = (
     email.errors.InvalidBase64LengthDefect,
 )
 BODY_TEXT_CHARS = 10_000
+# After Postfix's header_size_limit: one header (with its folded lines) is cut at this many bytes,
+# and the whole header block at HEADER_BLOCK_LIMIT (later headers are dropped), before the
+# parser sees them: a 400 KB folded Subject costs the default policy gigabytes otherwise.
+HEADER_SIZE_LIMIT = 16_384
+HEADER_BLOCK_LIMIT = 262_144
+SUBJECT_CHARS = 150  # a Subject echoed in a reply is cut to this many characters
 MAX_ZIP_MEMBERS = 500
 MAX_ZIP_RATIO = 200
 MAX_PART_NESTING = 40
@@ -194,6 +200,13 @@ def _addresses(value, out: Extracted) -> list[tuple[str, str]]:
         out.problem("malformed")
     pairs = email.utils.getaddresses([_unmangle(str(value))])
     return [(_clean_line(n), a.strip().lower()) for n, a in pairs if a and "@" in a]
+
+
+def _usable(addr: str) -> bool:
+    """An address we can store and answer: plain ASCII, no raw 8-bit bytes (RFC 6532 UTF-8,
+    undecodable bytes as surrogates), no spaces or control characters. Whether it is a unit's
+    is the pipeline's question."""
+    return addr.isascii() and addr.isprintable() and " " not in addr and "@" in addr
 
 
 def _msg_ids(text: str | None) -> list[str]:
@@ -551,9 +564,63 @@ def _html_to_text(markup: str) -> str:
 
 # --------------------------------------------------------------------------- entry point
 
+def bound_headers(data: bytes) -> tuple[bytes, bool]:
+    """``data`` with every header cut at HEADER_SIZE_LIMIT bytes (whole lines kept) and the
+    header block at HEADER_BLOCK_LIMIT (later headers dropped); True when anything was cut.
+    Linear in the header's size, no parsing."""
+    ends = [e for e in (data.find(b"\n\n"), data.find(b"\r\n\r\n")) if e >= 0]
+    stop = min(ends) if ends else len(data)
+    if stop <= HEADER_SIZE_LIMIT:
+        return data, False  # nothing can be over a limit
+    out: list[bytes] = []
+    total = 0
+    cut = False
+    for field, whole in _header_fields(data, stop):
+        cut = cut or not whole
+        if total + len(field) > HEADER_BLOCK_LIMIT:
+            cut = True
+            break
+        out.append(field)
+        total += len(field) + 2
+    if not cut:
+        return data, False
+    rest = data[stop:] if ends else b"\r\n\r\n"
+    return b"\r\n".join(out) + rest, True
+
+
+def _header_fields(data: bytes, stop: int):
+    """(one header with its continuation lines, CRLF-joined and cut at HEADER_SIZE_LIMIT;
+    whether it is whole) for the header block data[:stop]."""
+    current: list[bytes] = []
+    size = 0
+    whole = True
+    start = 0
+    while start < stop:
+        nl = data.find(b"\n", start, stop)
+        end = stop if nl < 0 else nl
+        line = data[start:min(end, start + HEADER_SIZE_LIMIT)].rstrip(b"\r")
+        long_line = end - start > HEADER_SIZE_LIMIT
+        start = end + 1
+        if line[:1] in (b" ", b"\t") and current:
+            if size + len(line) > HEADER_SIZE_LIMIT:
+                whole = False
+                continue
+            current.append(line)
+            size += len(line) + 2
+            continue
+        if current:
+            yield b"\r\n".join(current), whole
+        current, size, whole = [line], len(line), not long_line
+    if current:
+        yield b"\r\n".join(current), whole
+
+
 def extract(data: bytes, *, max_files: int = 20, max_file_bytes: int = 25_000_000,
             max_depth: int = 3) -> Extracted:
     out = Extracted()
+    data, cut = bound_headers(data)
+    if cut:
+        out.problem("header-truncated")
     try:
         msg = email.message_from_bytes(data, policy=email.policy.default)
     except Exception:  # noqa: BLE001 - the parser is lenient; this is a last resort
@@ -589,9 +656,16 @@ def _read_headers(msg: Message, out: Extracted) -> None:
             setattr(out, attr, step())
         except Exception:  # noqa: BLE001
             out.problem("malformed")
+    if len(out.subject) > SUBJECT_CHARS:
+        out.subject = out.subject[:SUBJECT_CHARS - 1].rstrip() + "…"
     try:
+        froms = msg.get_all("From") or []
         senders = _addresses(_header(msg, "From", out), out)
-        if senders:
+        if len(froms) > 1 or len(senders) > 1:
+            out.problem("from-ambiguous")  # whom to believe? nobody: the message is held
+        elif senders and not _usable(senders[0][1]):
+            out.problem("from-unusable")
+        elif senders:
             out.from_name, out.from_addr = senders[0]
     except Exception:  # noqa: BLE001
         out.problem("malformed")

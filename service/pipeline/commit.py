@@ -22,7 +22,8 @@ _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 def _status(plan: Plan) -> str:
     if plan.outcome == "forwarded":
-        return "partial" if any(f.errors or f.held_rows or f.fatal for f in plan.files) else "forwarded"
+        return "partial" if any(f.errors or f.held_rows or f.conflict_rows or f.fatal
+                                for f in plan.files) else "forwarded"
     return "held" if plan.outcome == "held" else "answered"
 
 
@@ -90,11 +91,14 @@ def commit(plan: Plan, item: Item, store, outbox, state_dir: Path) -> None:
                 valid_rows=f.valid_rows if f else 0, error_count=f.errors if f else 0,
                 error_counts=f.error_codes if f else {}, processed_at=now))
         by_batch: dict[tuple[str, str], list[str]] = {}
+        people: dict[tuple[str, str], dict[str, dict[str, str]]] = {}
         for fw in plan.forwarded:
             by_batch.setdefault((fw.form, fw.recipient_key), []).append(fw.id_number)
+            if fw.person:
+                people.setdefault((fw.form, fw.recipient_key), {})[fw.id_number] = fw.person
         for (form, recipient), ids in by_batch.items():
             store.record_forwarded(plan.code, form, recipient, ids, district_code=plan.district_code,
-                                   unit_key=plan.unit_key, at=now)
+                                   unit_key=plan.unit_key, at=now, person_data=people.get((form, recipient)))
         for h, path in zip(plan.held, held_paths):
             if path is None and item.source == "folder":
                 path = item.folder_file  # the file stays in the share: say where it is
@@ -105,6 +109,8 @@ def commit(plan: Plan, item: Item, store, outbox, state_dir: Path) -> None:
         day = item.received_at.date()
         for addr in plan.replied_to:
             store.note_reply(addr, day)
+        if plan.outcome == "forwarded" and plan.unit_key:  # [limits] forwards_per_unit_day
+            store.note_reply(f"forwards:{plan.unit_key}", day)
         for code, recipient, count in plan.confirmations:
             store.confirm(code, recipient, count, at=now)
         for event, detail in plan.audit:

@@ -54,7 +54,8 @@ class Checked:
     report: Report
     routed: Routed | None = None
     fresh: list[Delivery] = field(default_factory=list)  # deliveries after dedupe
-    already: dict[int, str] = field(default_factory=dict)  # Excel row → earlier tracking code
+    already: dict[int, str] = field(default_factory=dict)  # Excel row → earlier tracking code ("": another unit's)
+    conflicts: dict[int, tuple[str, ...]] = field(default_factory=dict)  # Excel row → fields another unit forwarded differently
     annotated: bytes | None = None
 
 

@@ -29,6 +29,7 @@ class FileResult:
     forwarded_rows: int = 0
     already_rows: int = 0
     held_rows: int = 0
+    conflict_rows: int = 0  # people another unit forwarded with other data: held for the operator
     errors: int = 0
     error_codes: dict[str, int] = field(default_factory=dict)
     fatal: str | None = None  # Unreadable code
@@ -39,6 +40,7 @@ class Forwarded:
     id_number: str  # hashed by the store before it is written; never kept in clear
     form: str
     recipient_key: str
+    person: dict[str, str] | None = None  # normalised name/dob/phone: kept as keyed hashes only
 
 
 @dataclass

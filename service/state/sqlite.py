@@ -18,12 +18,12 @@ import time
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from service.durable import fsync_dir, make_private_dir
 from service.state.store import (
-    Batch, ConfirmationTotal, DayLike, ForwardedTotal, Forwarding, Held, OutgoingStatus,
+    Batch, ConfirmationTotal, EarlierPerson, DayLike, ForwardedTotal, Forwarding, Held, OutgoingStatus,
     RecipientStats, StaleBatches, Store, Submission, UnitStats, User, tracking_code_candidate,
 )
 
@@ -163,31 +163,27 @@ CREATE TABLE IF NOT EXISTS kv (
 """
 
 
+# Per forwarded person (first forward wins, like ``forwarded``): keyed 8-byte hashes of the
+# normalised name, birth date and phone, to tell a later different copy of them (a conflict)
+# from a plain repeat. Created on every open: it needs no schema version of its own.
+PERSON_DATA_SCHEMA = """
+CREATE TABLE IF NOT EXISTS person_data (
+    id_hash   BLOB NOT NULL,
+    form      TEXT NOT NULL,
+    data_hash BLOB NOT NULL,  -- 3 × 8 bytes: full_name, dob, phone (zeros: not given)
+    PRIMARY KEY (id_hash, form)
+) WITHOUT ROWID;
+"""
+PERSON_FIELDS = ("full_name", "dob", "phone")
+
+
 def _day(d: DayLike) -> str:
     return d.isoformat() if isinstance(d, date) else str(d)
 
 
-def _load_secret(path: Path) -> bytes:
-    """The HMAC key for ID hashes: 32 random bytes, created once, file 0600."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        secret = path.read_bytes()
-        if len(secret) < 32:
-            raise RuntimeError(f"{path} is damaged (shorter than 32 bytes); restore it from backup")
-        return secret
-    secret = os.urandom(32)
-    try:
-        os.write(fd, secret)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    fsync_dir(path.parent)
-    return secret
-
-
 class SQLiteStore(Store):
-    def __init__(self, db_path: Path, tz: str = "Asia/Ho_Chi_Minh", busy_timeout_ms: int = 15_000):
+    def __init__(self, db_path: Path, tz: str = "Asia/Ho_Chi_Minh", busy_timeout_ms: int = 15_000,
+                 key_file: Path | str | None = None):
         self.path = Path(db_path)
         self.state_dir = make_private_dir(self.path.parent)
         self.tz = ZoneInfo(tz)
@@ -195,7 +191,9 @@ class SQLiteStore(Store):
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         os.close(fd)
         os.chmod(self.path, 0o600)
-        self._secret = _load_secret(self.state_dir / KEY_NAME)
+        from service.state.keys import resolve
+        # the ID-hash key: a systemd credential, [state] key_file, or (demo) the state directory
+        self._secret, self.key_source = resolve(self.state_dir, Path(key_file) if key_file else None)
         self._tls = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
@@ -203,6 +201,7 @@ class SQLiteStore(Store):
         conn.execute("PRAGMA journal_mode=WAL")
         if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
             conn.executescript(f"BEGIN IMMEDIATE;{SCHEMA}PRAGMA user_version={SCHEMA_VERSION};COMMIT;")
+        conn.executescript(PERSON_DATA_SCHEMA)
 
     # -- connections and transactions
     def _conn(self) -> sqlite3.Connection:
@@ -367,9 +366,47 @@ class SQLiteStore(Store):
             found.update({by_digest[h]: code for h, code in rows if code != exclude_submission})
         return found
 
+    def _person_hash(self, fields: Mapping[str, str] | None) -> bytes:
+        out = b""
+        for f in PERSON_FIELDS:
+            v = (fields or {}).get(f)
+            out += hmac.new(self._secret, f"{f}|{v}".encode("utf-8"), "sha256").digest()[:8] if v else bytes(8)
+        return out
+
+    def earlier_people(self, people: Mapping[str, Mapping[str, str]], form: str,
+                       exclude_submission: str | None = None) -> dict[str, EarlierPerson]:
+        by_digest: dict[bytes, str] = {self._digest(v): v for v in people if v}
+        blobs = sorted(by_digest)
+        conn = self._conn()
+        found: dict[str, EarlierPerson] = {}
+        units: dict[str, str | None] = {}
+        for i in range(0, len(blobs), _CHUNK):
+            chunk = blobs[i:i + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = conn.execute(
+                "SELECT f.id_hash, f.submission, p.data_hash FROM forwarded f LEFT JOIN person_data p "
+                "ON p.id_hash = f.id_hash AND p.form = f.form "
+                f"WHERE f.form=? AND f.id_hash IN ({marks})", (form, *chunk)).fetchall()
+            for h, code, data in rows:
+                if code == exclude_submission:
+                    continue
+                if code not in units:
+                    r = conn.execute("SELECT unit_key FROM submissions WHERE code=? LIMIT 1", (code,)).fetchone()
+                    units[code] = r[0] if r else None
+                value = by_digest[h]
+                differs: tuple[str, ...] = ()
+                if data:
+                    mine = self._person_hash(people[value])
+                    differs = tuple(f for n, f in enumerate(PERSON_FIELDS)
+                                    if data[8 * n:8 * n + 8] != bytes(8) and mine[8 * n:8 * n + 8] != bytes(8)
+                                    and data[8 * n:8 * n + 8] != mine[8 * n:8 * n + 8])
+                found[value] = EarlierPerson(code, units[code], differs)
+        return found
+
     def record_forwarded(self, submission: str, form: str, recipient: str,
                          id_hashes: Sequence[str], *, district_code: int | None = None,
-                         unit_key: str | None = None, at: float | None = None) -> int:
+                         unit_key: str | None = None, at: float | None = None,
+                         person_data: Mapping[str, Mapping[str, str]] | None = None) -> int:
         at = time.time() if at is None else at
         day = self.day_of(at)
         digests = sorted({self._digest(h) for h in id_hashes if h})  # in key order: cheap B-tree appends
@@ -380,6 +417,10 @@ class SQLiteStore(Store):
                 "INSERT OR IGNORE INTO forwarded (id_hash, form, submission, recipient) VALUES (?,?,?,?)",
                 [(d, form, submission, recipient) for d in digests])
             n = conn.total_changes - before
+            if person_data:
+                conn.executemany(
+                    "INSERT OR IGNORE INTO person_data (id_hash, form, data_hash) VALUES (?,?,?)",
+                    sorted((self._digest(k), form, self._person_hash(v)) for k, v in person_data.items() if k))
             conn.execute(
                 "INSERT INTO batches (code, recipient, rows_sent, sent_at, day, district_code, unit_key) "
                 "VALUES (?,?,?,?,?,?,?) ON CONFLICT(code, recipient) DO UPDATE SET "
@@ -437,6 +478,17 @@ class SQLiteStore(Store):
         where = "" if include_released else "WHERE h.released_at IS NULL"
         return [Held(*r) for r in self._q(
             f"SELECT {self._HELD_COLS} FROM {self._HELD_FROM} {where} ORDER BY h.created_at, h.id")]
+
+    def expire_held(self, before: float, *, dry_run: bool = False, at: float | None = None) -> int:
+        at = time.time() if at is None else at
+        where = ("created_at < ? AND (path IS NOT NULL OR sender IS NOT NULL OR released_at IS NULL)")
+        if dry_run:
+            return int(self._q(f"SELECT COUNT(*) FROM held WHERE {where}", (before,))[0][0])
+        with self.transaction():
+            cur = self._conn().execute(
+                f"UPDATE held SET path=NULL, sender=NULL, released_at=COALESCE(released_at, ?) WHERE {where}",
+                (at, before))
+            return cur.rowcount
 
     def held_item(self, held_id: int) -> Held | None:
         rows = self._q(f"SELECT {self._HELD_COLS} FROM {self._HELD_FROM} WHERE h.id=?", (held_id,))

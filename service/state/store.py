@@ -12,7 +12,7 @@ What is kept, and why
 - **submissions** — one row per processed file (key: tracking code + file name; an item with
   several attachments shares its code): counts, error counts by code, status.
 - **forwarded** — one row per person and form sent on: a keyed hash of the ID number
-  (HMAC-SHA256, secret in ``<state>/id-hash.key``, 0600), never the number in clear, with
+  (HMAC-SHA256; the key from ``state.keys``: a systemd credential, ``[state] key_file``, or ``<state>/id-hash.key``, 0600), never the number in clear, with
   the submission and recipient. District, unit and time are the batch's (below), and a
   per-day counter table keeps the digest from ever scanning this table.
 - **batches** — (tracking code, recipient): district, unit, time, rows sent, rows confirmed
@@ -69,7 +69,7 @@ from abc import ABC, abstractmethod
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 SUBMISSION_STATUSES = ("forwarded", "answered", "held", "partial")
 
@@ -169,6 +169,14 @@ class Forwarding:
     code: str
     recipient: str
     sent_at: float | None = None
+
+
+@dataclass
+class EarlierPerson:
+    """A person already forwarded on a form, as a later submission of them is compared."""
+    submission: str  # tracking code of the forward
+    unit_key: str | None  # the unit that sent it (None: unknown)
+    differs: tuple[str, ...] = ()  # fields whose value differs: "full_name", "dob", "phone"
 
 
 @dataclass
@@ -315,9 +323,18 @@ class Store(ABC):
     @abstractmethod
     def record_forwarded(self, submission: str, form: str, recipient: str,
                          id_hashes: Sequence[str], *, district_code: int | None = None,
-                         unit_key: str | None = None, at: float | None = None) -> int:
+                         unit_key: str | None = None, at: float | None = None,
+                         person_data: Mapping[str, Mapping[str, str]] | None = None) -> int:
         """Record the people forwarded to ``recipient`` (one batch); returns rows recorded.
-        Also creates or grows the confirmation batch (submission, recipient)."""
+        Also creates or grows the confirmation batch (submission, recipient).
+        ``person_data`` (person value → {"full_name", "dob", "phone"} as normalised text) is
+        kept as keyed per-field hashes only, for ``earlier_people``."""
+
+    @abstractmethod
+    def earlier_people(self, people: Mapping[str, Mapping[str, str]], form: str,
+                       exclude_submission: str | None = None) -> dict[str, EarlierPerson]:
+        """For the people (value → normalised fields) already forwarded on ``form`` by another
+        submission: who forwarded them (code, unit) and which fields differ from theirs."""
 
     # -- confirmation batches
     @abstractmethod
@@ -337,6 +354,11 @@ class Store(ABC):
 
     @abstractmethod
     def list_held(self, include_released: bool = False) -> list[Held]: ...
+
+    @abstractmethod
+    def expire_held(self, before: float, *, dry_run: bool = False, at: float | None = None) -> int:
+        """Retention: held items created before ``before`` forget their file path and sender
+        address and are closed (released_at set); returns how many changed (or would)."""
 
     @abstractmethod
     def held_item(self, held_id: int) -> Held | None: ...

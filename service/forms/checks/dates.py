@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -47,6 +47,8 @@ def read_date(raw: Any, today: date, birth: bool) -> tuple[str, Any, bool]:
         return "date", raw.date(), False
     if isinstance(raw, date):
         return "date", raw, False
+    if isinstance(raw, time):  # a time of day, or what a reader makes of a negative serial
+        return "time", None, False
     return _read_cached(raw, today.year, birth)
 
 
@@ -173,4 +175,6 @@ def _unread(raw: Any, kind: str, value: Any, example: dict) -> Parsed:
         return bad(raw, I.DATE_MONTH_FIRST, suggestion=value)
     if kind == "invalid":
         return text_of(raw), (I.DATE_INVALID, example), None
+    if kind == "time":
+        return text_of(raw), (I.DATE_TIME_ONLY, example), None
     return text_of(raw), (I.DATE_UNREADABLE, example), None

@@ -41,5 +41,10 @@ def read_workbook(path: str, *, max_rows: int = MAX_ROWS, max_bytes: int = MAX_B
     except MemoryError:
         raise unreadable("too-large", limit=max(1, max_bytes // 1_000_000)) from None
     except Exception as exc:  # no reader exception escapes: struct.error in xlrd, anything
-        log.warning("reader failed on a damaged file: %s", type(exc).__name__)  # class only
+        log.warning("reader failed on a damaged file: %s", _class_name(exc))  # never the text
         raise unreadable("corrupt-file") from None
+
+
+def _class_name(exc: BaseException) -> str:
+    cls = type(exc)
+    return cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"

@@ -333,9 +333,10 @@ def column_name(index: int) -> str:
 class Extent:
     """How far a sheet's values reach: the last row, and the farthest column (past Z) holding
     a value with its cell. Style-only cells (no value) are ignored, as the readers do."""
-    __slots__ = ("last_row", "far_col", "far_cell")
+    __slots__ = ("last_row", "far_col", "far_cell", "odd")
 
     def __init__(self):
+        self.odd: dict[tuple[int, int], str] = {}  # (i, j) → error value or non-finite number
         self.last_row = 0  # 1-based
         self.far_col = 25  # 0-based; columns A–Z are never "far"
         self.far_cell = ""
@@ -365,7 +366,44 @@ def sheet_extent(zf: zipfile.ZipFile, part: str) -> Extent:
                 return ext
 
 
+_ODD_NEEDLES = (b't="e"', b"<v>inf", b"<v>-inf", b"<v>nan", b"<v>INF", b"<v>-INF", b"<v>NaN",
+                b"<v>NAN", b"<v>Inf", b"<v>-Inf", b"<v>Infinity", b"<v>-Infinity")
+_ODD_CELL = re.compile(rb'<(?:\w+:)?c\s([^>]*?)>\s*(?:<(?:\w+:)?f\b[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>)\s*)?'
+                       rb'<(?:\w+:)?v>\s*([^<]{1,40}?)\s*</(?:\w+:)?v>')
+_REF = re.compile(rb'\br="\$?([A-Z]{1,3})\$?(\d+)"')
+_MAX_ODD = 10_000
+
+
+def _odd_cells(work: bytes, ext: Extent) -> None:
+    """Error cells (t="e": #REF!, #N/A, …) and numbers that are not finite ("inf", "nan"):
+    readers show them as empty cells, the engine reports them at their cell."""
+    if not any(n in work for n in _ODD_NEEDLES):
+        return
+    for m in _ODD_CELL.finditer(work):
+        attrs, value = m.group(1), m.group(2)
+        ref = _REF.search(attrs)
+        if ref is None:
+            continue
+        is_error = b't="e"' in attrs
+        if not is_error:
+            if b't="' in attrs and b't="n"' not in attrs:
+                continue  # text, booleans: never odd numbers
+            try:
+                if _finite(float(value)):
+                    continue
+            except ValueError:
+                continue
+        if len(ext.odd) < _MAX_ODD:
+            key = (int(ref.group(2)) - 1, column_index(ref.group(1)))
+            ext.odd[key] = value.decode("ascii", "replace")
+
+
+def _finite(x: float) -> bool:
+    return x == x and x not in (float("inf"), float("-inf"))
+
+
 def _extent_of(work: bytes, ext: Extent) -> None:
+    _odd_cells(work, ext)
     p = work.rfind(b"row")
     while p > 0:
         m = _ROW_NUMBER.match(work, work.rfind(b"<", 0, p))

@@ -27,6 +27,7 @@ from defusedxml.common import DefusedXmlException
 
 from .. import legacy
 from ..model import Sheet, Unreadable, Workbook
+from . import ods
 from .guard import check_extent, sheet_extent, unreadable
 
 NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -38,6 +39,7 @@ CHUNK = 1 << 22
 
 def read(path: str, kind: str, max_rows: int) -> Workbook:
     parts: dict[str, str] = {}
+    odd: dict[str, dict] = {}  # sheet name → its error cells and non-finite numbers
     fonts: list[str | None] | None = None
     calc_chain = False
     if kind in ("xlsx", "xlsm"):
@@ -47,7 +49,7 @@ def read(path: str, kind: str, max_rows: int) -> Workbook:
                 parts = _sheet_parts(zf)
                 calc_chain = "xl/calcChain.xml" in names
                 fonts = _style_fonts(zf) if "xl/styles.xml" in names else None
-                scans = {name: _prepare(zf, part, name, max_rows, fonts, calc_chain)
+                scans = {name: _prepare(zf, part, name, max_rows, fonts, calc_chain, odd)
                          for name, part in parts.items() if part in names}
         except Unreadable:
             raise
@@ -68,9 +70,30 @@ def read(path: str, kind: str, max_rows: int) -> Workbook:
             raise unreadable("corrupt-file") from None
         try:
             sheets = _sheets(book, metas, scans, fonts, max_rows)
+            for sheet in sheets:
+                sheet.odd_cells = odd.get(sheet.name, {})
         finally:
             book.close()
+    if kind == "ods":
+        _ods_extras(path, sheets)
     return Workbook(path=path, kind=kind, sheets=sheets)
+
+
+def _ods_extras(path: str, sheets: list[Sheet]) -> None:
+    """Merged cells and value-less formulas of an .ods, which calamine does not report."""
+    try:
+        extras = ods.scan(path)
+    except DefusedXmlException:
+        raise unreadable("xml-entities") from None
+    except Exception:  # calamine read the values; without the extras the grid still stands
+        return
+    for sheet in sheets:
+        if not sheet.merged:
+            sheet.merged = extras.merged.get(sheet.name, [])
+        formulas = extras.formulas.get(sheet.name)
+        if formulas:
+            sheet.formula_without_value = formulas
+            _pad(sheet.rows, max(i for i, _ in formulas) + 1, max(j for _, j in formulas) + 1)
 
 
 @contextmanager
@@ -292,9 +315,12 @@ class _Scan:
 
 
 def _prepare(zf: zipfile.ZipFile, part: str, name: str, max_rows: int,
-             fonts: list[str | None] | None, calc_chain: bool) -> _Scan | None:
+             fonts: list[str | None] | None, calc_chain: bool, odd: dict) -> _Scan | None:
     """Row-limit check, then a streaming scan when formulas, fonts or the count need one."""
-    check_extent(sheet_extent(zf, part), name)  # before calamine allocates the used range
+    extent = sheet_extent(zf, part)
+    check_extent(extent, name)  # before calamine allocates the used range
+    if extent.odd:
+        odd[name] = extent.odd
     with zf.open(part) as fh:
         head = fh.read(16384)
     m = _DIMENSION_RE.search(head)

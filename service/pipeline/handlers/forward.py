@@ -11,6 +11,7 @@ from ...mail.compose import XLSX, build_bytes, stable_message_id
 from ..context import Context, Work
 from ..plan import Forwarded, Outgoing
 from . import files_out
+from .dedupe import person_fields
 
 
 def handle(w: Work, ctx: Context) -> None:
@@ -38,7 +39,7 @@ def handle(w: Work, ctx: Context) -> None:
                         extra_headers={"X-Vaxmail-Code": plan.code, "X-Vaxmail-Kind": "forward"})
             plan.outgoing.append(Outgoing("forward", mid, data, ctx.intake_address,
                                           [d.to.email] + [x.email for x in d.cc]))
-            plan.forwarded.extend(Forwarded(k, form, d.to.key)
-                                  for k in (person_key(r.values) for r in d.records) if k)
+            plan.forwarded.extend(Forwarded(k, form, d.to.key, person_fields(r.values))
+                                  for k, r in ((person_key(r.values), r) for r in d.records) if k)
             plan.files[i].forwarded_rows += len(d.records)
             plan.outcome = "forwarded"

@@ -42,6 +42,7 @@ def _file_view(c: Checked, held_rows: int) -> dict:
                        for d in c.fresh],
         "forwarded_rows": sum(len(d.records) for d in c.fresh),
         "already": sorted(c.already.items()),
+        "conflicts": sorted(c.conflicts.items()),  # (row, fields that differ)
         "held_rows": held_rows,
         "route_problem": c.routed.problem if c.routed else None,
     }
@@ -50,7 +51,7 @@ def _file_view(c: Checked, held_rows: int) -> dict:
 def handle(w: Work, ctx: Context) -> None:
     views = [_file_view(c, f.held_rows) for c, f in zip(w.checked, w.plan.files)]
     clean = all(v["fatal"] is None and v["error_count"] == 0 and v["held_rows"] == 0
-                and not v["route_problem"] for v in views)
+                and not v["conflicts"] and not v["route_problem"] for v in views)
     kind = "receipt" if clean else "error-report"
     if w.plan.outcome != "forwarded":
         w.plan.outcome = "answered"
