@@ -147,7 +147,7 @@ def _send_back(w: Work, ctx: Context, code: str, recipient: str, entered: int, f
              "id_number": rec.values.get("id_number") or "", "reason": text} for rec, text in failed]
     rendered = ctx.renderer.render(
         "import-failed", code=code, unit=unit, recipient=_recipient_name(ctx, recipient),
-        entered=entered, failed=rows, file_name=sub.file_name if sub else "",
+        entered=entered, failed=rows, file_name=sub.file_name if len(subs) == 1 else "",
         intake=ctx.intake_address, support_phones=ctx.directory.support_phones)
     xlsx = national.write_bytes([rec for rec, _ in failed], ctx.directory,
                                 results=[text for _, text in failed])
