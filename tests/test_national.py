@@ -477,3 +477,18 @@ def test_export_keeps_a_national_list_in_the_national_template(tmp_path):
     back = check(out)
     assert national.is_national(back.layout.columns) and back.errors == []
     assert [r.form for r in back.records] == ["mau1", "mau2"]
+
+
+def test_entered_people_add_up_across_result_files_and_count_once(tmp_path):
+    from service.state import open_store
+    store = open_store(tmp_path / "state")
+    try:
+        store.record_forwarded("VX-AAAAAA", "mau1", "ttyt-883", ["089080123456", "P|an|01/01/1990|0912345678"])
+        store.record_forwarded("VX-AAAAAA", "mau2", "ttyt-883", ["089075001234"])
+        assert store.confirm_people("VX-AAAAAA", "ttyt-883", ["089080123456"]).rows_confirmed == 1
+        again = store.confirm_people("VX-AAAAAA", "ttyt-883", ["089080123456"])  # the same result twice
+        assert again.rows_confirmed == 1
+        both = store.confirm_people("VX-AAAAAA", "ttyt-883", ["089075001234", "P|an|01/01/1990|0912345678"])
+        assert (both.rows_sent, both.rows_confirmed) == (3, 3)
+    finally:
+        store.close()

@@ -112,7 +112,10 @@ def _import_result(w: Work, ctx: Context, code: str, results: list[tuple]) -> No
         return
     entered = sum(1 for _, ok, _ in results if ok)
     failed = [(rec, text) for rec, ok, text in results if not ok]
-    plan.confirmations.append((code, batch.recipient, entered))
+    # per person, so that the results of a batch's Mẫu 1 and Mẫu 2 files add up (and a
+    # result sent twice counts once)
+    people = [k for k in (national.person_key(rec.values) for rec, ok, _ in results if ok) if k]
+    plan.entered.append((code, batch.recipient, people))
     plan.outcome = "confirmed"
     plan.audit.append(("import-result", {"code": code, "entered": entered, "failed": len(failed)}))
     if failed:
