@@ -84,6 +84,7 @@ def status(args) -> int:
             "incoming_queue": svc.inq.counts(),
             "outbox": out if out is not None else svc.outbox.queue.counts(),
             "held_open": len(svc.store.list_held()),
+            "held_dropped": svc.store.get_value("held_dropped"),
             "mailbox": svc.store.get_value("mailbox"),
             "last_digest": svc.store.get_value("last_digest"),
             "security": security_status(svc.settings),
@@ -102,6 +103,10 @@ def status(args) -> int:
         else:
             print("Hàng đợi gửi: chưa cấu hình [smtp] url")
         print(f"Mục đang giữ cho cán bộ: {st['held_open']} (vaxmail held)")
+        if st["held_dropped"]:
+            d = st["held_dropped"]
+            print(f"Thư mục giữ lại vượt giới hạn [limits] held_max_mb: đã xoá {d['count']} thư cũ nhất "
+                  f"của người gửi lạ (gần nhất lúc {_when(d['last_at'])}; xem nhật ký audit held-dropped)")
         mb = st["mailbox"] or {}
         if mb:
             print(f"Hộp thư nhận: {'đang kết nối' if mb.get('connected') else 'mất kết nối'}; "

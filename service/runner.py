@@ -107,6 +107,9 @@ class Service:
         plan = process(item, self.ctx)
         commit(plan, item, self.store, self.outbox, self.state_dir)
         self._finish(entry, item, plan)
+        if plan.held:
+            from .pipeline.held_cap import enforce
+            enforce(self.state_dir, self.store, int(self.settings.limit("held_max_mb")) * 1_000_000)
         return plan.outcome
 
     def _finish(self, entry: Entry, item: Item, plan) -> None:

@@ -436,3 +436,44 @@ def test_header_texts_as_the_circulated_template_wraps_them(tmp_path):
 ])
 def test_column_z_success_wording(text, ok):
     assert national.import_succeeded(text) is ok
+
+
+def test_a_person_without_id_is_not_forwarded_twice_across_files(tmp_path):
+    from service.config import load_settings
+    from service.runner import Service
+    from tests.outbox_reader import read_outbox
+
+    maildir = tmp_path / "Maildir"
+    for sub in ("new", "cur", "tmp"):
+        (maildir / sub).mkdir(parents=True)
+    cfg = tmp_path / "vaxmail.toml"
+    cfg.write_text(f'[mailbox]\nurl = "maildir:{maildir}"\n[smtp]\nurl = "file:{tmp_path / "out"}"\n'
+                   f'[state]\npath = "{tmp_path / "state"}"\n', encoding="utf-8")
+    no_id = {**REG, "H": None}
+    first = build(tmp_path / "dot1.xlsx", [no_id])
+    second = build(tmp_path / "dot2.xlsx", [{**no_id, "B": "NGUYỄN VĂN AN"}, REG_F])  # same person, other case
+    for n, path in enumerate((first, second), 1):
+        (maildir / "new" / f"{n}.{n}.test").write_bytes(
+            _mail(UNIT, f"Danh sách đợt {n}", path.read_bytes(), path.name, "Kính gửi."))
+        svc = Service(load_settings(cfg))
+        try:
+            svc.run_once()
+        finally:
+            svc.close()
+    sent = read_outbox(tmp_path / "out")
+    fw = [m for m in sent if m["kind"] == "forward"]
+    assert sorted(a["check"]["people"] for m in fw for a in m["attachments"]) == [
+        [("Nguyễn Văn An", "1980-09-05", "")], [("Trần Thị Bình", "1992-03-12", "089192004567")]]
+    reply = [m for m in sent if m["kind"] != "forward" and "đợt 2" in m["subject"]][0]
+    assert "đã được chuyển từ tệp gửi trước" in reply["text"]
+
+
+def test_export_keeps_a_national_list_in_the_national_template(tmp_path):
+    src = build(tmp_path / "tron.xlsx", [REG, DOSED])
+    out = tmp_path / "sach.xlsx"
+    proc = subprocess.run([sys.executable, "-m", "service.cli", "export", str(src), "--out", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    back = check(out)
+    assert national.is_national(back.layout.columns) and back.errors == []
+    assert [r.form for r in back.records] == ["mau1", "mau2"]
