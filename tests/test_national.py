@@ -355,6 +355,12 @@ def test_mixed_file_routed_row_by_row_and_import_results_close_the_loop(tmp_path
     assert "Nguyễn Văn An" not in text and "đã nhập được 1 người; 1 người bị từ chối" in flat
     failed_back = read_forward(next(back_mail.iter_attachments()).get_payload(decode=True))
     assert failed_back["rows"] == 1 and failed_back["errors"] == []
+    # the same result sent again: counted once, and the unit is not told twice
+    (maildir / "new" / "3.3.test").write_bytes(_mail(
+        TTYT, f"Re: {fw[TTYT]['Subject']}", wb_path.read_bytes(), "ket_qua.xlsx",
+        "Gửi lại kết quả.", in_reply_to=str(fw[TTYT]["Message-ID"])))
+    run()
+    assert len(smtp.wait_for(5, timeout=2)) == 4
     # "entered" in the digest comes from column Z
     svc = Service(load_settings(cfg))
     try:

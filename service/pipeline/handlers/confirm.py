@@ -154,7 +154,14 @@ def _send_back(w: Work, ctx: Context, code: str, recipient: str, entered: int, f
         intake=ctx.intake_address, support_phones=ctx.directory.support_phones)
     xlsx = national.write_bytes([rec for rec, _ in failed], ctx.directory,
                                 results=[text for _, text in failed])
-    mid = stable_message_id(ctx.domain, item.key, "import-failed", code, recipient)
+    # the same refusals sent again (a receiver replying twice with one result) are told once:
+    # the Message-ID follows what is refused (keyed hashes), not the reply that carried it
+    refused = sorted(ctx.store.id_hash(national.person_key(rec.values) or f"row {rec.row}") + "|" + text
+                     for rec, text in failed)
+    mid = stable_message_id(ctx.domain, "import-failed", code, recipient, *refused)
+    if ctx.store.outgoing(mid) is not None:
+        plan.audit.append(("import-failed-repeat", {"code": code, "rows": len(failed)}))
+        return
     data = build_bytes(rendered, sender=ctx.intake_address,
                        sender_name=ctx.settings.section("smtp")["from_name"],
                        to=[(unit.name if unit else "", address)], message_id=mid,
