@@ -272,7 +272,13 @@ def folders(args) -> int:
     if settings.folder_path is None:
         print("vaxmail: no [folder] path configured", file=sys.stderr)
         return 2
-    for folder, name in create_unit_folders(settings.folder_path, settings.directory):
+    from .state import open_store, store_options
+    store = open_store(settings.state_dir, **store_options(settings))
+    try:  # the exact names are kept: the intake knows a unit's folder by them only
+        made = create_unit_folders(settings.folder_path, settings.directory, store)
+    finally:
+        store.close()
+    for folder, name in made:
         print(f"{folder}\t{name}")
     return 0
 
