@@ -254,6 +254,7 @@ def measure(path) -> dict:
     return json.loads(proc.stdout)
 
 
+@pytest.mark.slow
 def test_too_many_rows_is_refused_with_bounded_memory(tmp_path):
     path = write_big_xlsx(tmp_path / "big.xlsx", 300_000)
     out = measure(path)
