@@ -250,7 +250,8 @@ def test_every_generated_layout_accounts_for_every_non_empty_row(tmp_path, fmt):
     from bench.gen_layouts import Layouts, make
 
     for k, classes in enumerate([("groups", "vmerge"), ("page_headers", "footer", "invisible"),
-                                 ("groups", "abbreviated", "footer", "page_headers", "vmerge")]):
+                                 ("groups", "abbreviated", "footer", "page_headers", "vmerge"),
+                                 ("national", "groups", "footer")]):
         lay = Layouts(fmt=fmt, formulas="cached" if fmt == "xls" else "uncached")
         for c in classes:
             setattr(lay, c, True)
@@ -275,3 +276,9 @@ def test_tcvn3_letters_on_the_soft_hyphen_byte_are_decoded_not_stripped_as_invis
     r, _ = check(wb, tmp_path)
     assert [rec.values["full_name"] for rec in r.records] == ["Trường Văn An", "Trần Thị Bé"]
     assert [(f.row, f.code) for f in r.fixes] == [(4, "legacy-tcvn3"), (5, "invisible-chars")]
+
+
+def test_a_total_row_with_counts_in_many_columns_is_a_subtotal_not_a_person(tmp_path):
+    rows = [person(0), person(1), [None, "Tổng cộng", 2, 1, 1, 2, 2, 2, 2, 2]]
+    r, _ = check(book(rows), tmp_path)
+    assert (r.rows, r.errors, r.skipped) == (2, [], {"subtotal": [6]})
