@@ -241,6 +241,12 @@ def test_the_reply_names_the_rows_that_are_not_people(tmp_path):
     (receipt,) = [m for m in sent if m["kind"] != "forward"]
     assert "2 dòng tiêu đề nhóm; 2 dòng cộng/tổng" in receipt["text"]
     assert "Ấp Mỹ Hòa" in receipt["text"]  # the heading that gave the address is named
+    import email
+    from email import policy
+    html = [m.get_body(("html",)).get_content() for m in
+            (email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in (tmp_path / "out").glob("*.eml"))
+            if m["X-Vaxmail-Kind"] in ("receipt", "error-report")]
+    assert len(html) == 1 and "2 dòng tiêu đề nhóm" in html[0] and "Ấp Mỹ Hòa" in html[0]
 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "xls", "ods"])
