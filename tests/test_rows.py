@@ -241,6 +241,7 @@ def test_the_reply_names_the_rows_that_are_not_people(tmp_path):
     (receipt,) = [m for m in sent if m["kind"] != "forward"]
     assert "2 dòng tiêu đề nhóm; 2 dòng cộng/tổng" in receipt["text"]
     assert "Ấp Mỹ Hòa" in receipt["text"]  # the heading that gave the address is named
+    assert 'Dòng 4 "I. Ấp Mỹ Hòa"' not in receipt["text"] and "Dòng 4: Dòng 4" not in receipt["text"]
     import email
     from email import policy
     html = [m.get_body(("html",)).get_content() for m in
