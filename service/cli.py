@@ -36,9 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--today", type=_date, help=argparse.SUPPRESS)
     c.add_argument("--config", help="settings TOML (for a custom directory)")
 
-    e = sub.add_parser("export", help="write valid rows in the canonical layout")
+    e = sub.add_parser("export", help="write valid rows in the canonical layout (or the national template)")
     e.add_argument("file")
     e.add_argument("--out", required=True)
+    e.add_argument("--layout", choices=["auto", "canonical", "quocgia"], default="auto",
+                   help="auto: the national template for a list in it, else the canonical layout")
     e.add_argument("--today", type=_date, help=argparse.SUPPRESS)
     e.add_argument("--config")
 
@@ -55,6 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("status", help="service health and queues")
     s.add_argument("--config", required=True)
     s.add_argument("--json", action="store_true")
+
+    pg = sub.add_parser("purge", help="remove personal data older than [retention] days")
+    pg.add_argument("--config", required=True)
+    pg.add_argument("--dry-run", action="store_true", help="only count what would be removed")
 
     h = sub.add_parser("held", help="list items held for the operator")
     h.add_argument("--config", required=True)
@@ -164,7 +170,14 @@ def cmd_export(args) -> int:
         msg = report.fatal.message if report.fatal else "Không phải mẫu danh sách."
         print(msg, file=sys.stderr)
         return 2
-    export(report, args.out)
+    from .forms import national
+    layout = args.layout
+    if layout == "auto":  # a list in the national template stays in it (it may mix both forms)
+        layout = "quocgia" if report.layout and national.is_national(report.layout.columns) else "canonical"
+    if layout == "quocgia":
+        national.write(list(report.valid_records()), args.out, _directory(args.config))
+    else:
+        export(report, args.out)
     print(f"Đã ghi {report.valid_rows}/{report.rows} dòng hợp lệ vào {args.out}")
     return 0 if not report.errors else 1
 
@@ -192,6 +205,7 @@ COMMANDS = {
     "run": _late("run"),
     "status": _late("status"),
     "held": _late("held"),
+    "purge": _late("purge"),
     "release": _late("release"),
     "discard": _late("discard"),
     "retry": _late("retry"),

@@ -41,6 +41,9 @@ def run(args) -> int:
     _setup_logging()
     os.umask(0o077)  # state, spools and logs: the service user only
     svc = _service(args)
+    from .security import start_warnings
+    for warning in start_warnings(svc.settings, svc.store):
+        logging.getLogger("vaxmail").warning("%s", warning)
     try:
         if args.once:
             result = svc.run_once()
@@ -50,10 +53,7 @@ def run(args) -> int:
         from .runner import sd_notify
 
         def on_term(signum, frame):
-            svc.stop.set()
-            wake = getattr(svc, "_wake", None)
-            if wake is not None:
-                wake.set()
+            svc.request_stop()
 
         signal.signal(signal.SIGTERM, on_term)
         signal.signal(signal.SIGINT, on_term)
@@ -84,8 +84,10 @@ def status(args) -> int:
             "incoming_queue": svc.inq.counts(),
             "outbox": out if out is not None else svc.outbox.queue.counts(),
             "held_open": len(svc.store.list_held()),
+            "held_dropped": svc.store.get_value("held_dropped"),
             "mailbox": svc.store.get_value("mailbox"),
             "last_digest": svc.store.get_value("last_digest"),
+            "runners": svc.store.get_value("runners"),
             "security": security_status(svc.settings),
         }
         if args.json:
@@ -102,6 +104,10 @@ def status(args) -> int:
         else:
             print("Hàng đợi gửi: chưa cấu hình [smtp] url")
         print(f"Mục đang giữ cho cán bộ: {st['held_open']} (vaxmail held)")
+        if st["held_dropped"]:
+            d = st["held_dropped"]
+            print(f"Thư mục giữ lại vượt giới hạn [limits] held_max_mb: đã xoá {d['count']} thư cũ nhất "
+                  f"của người gửi lạ (gần nhất lúc {_when(d['last_at'])}; xem nhật ký audit held-dropped)")
         mb = st["mailbox"] or {}
         if mb:
             print(f"Hộp thư nhận: {'đang kết nối' if mb.get('connected') else 'mất kết nối'}; "
@@ -119,6 +125,25 @@ def status(args) -> int:
         if "retention_days" in sec:
             print(f"Lưu dữ liệu cá nhân: {sec['retention_days']} ngày; mục cũ nhất còn giữ: {_when(sec.get('oldest_kept'))}")
         return 0
+
+
+def purge(args) -> int:
+    """Remove (or with --dry-run count) personal data older than [retention] days."""
+    from .retention import purge as run_purge, retention_days
+    from .state import open_store, store_options
+    from .wording import say
+    settings = _settings(args)
+    store = open_store(settings.state_dir, **store_options(settings))
+    try:
+        res = run_purge(settings, store, dry_run=args.dry_run)
+    finally:
+        store.close()
+    places = ", ".join(f"{say('retention-places.' + k)}: {v}" for k, v in sorted(res.removed.items()))
+    print(say("retention.would-remove" if args.dry_run else "retention.removed", total=res.total,
+              days=retention_days(settings), places=f" ({places})" if places else "", held=res.held_expired))
+    oldest = res.kept_oldest if not args.dry_run else res.oldest_any
+    print(say("retention.oldest", when=_when(oldest)) if oldest else say("retention.none-kept"))
+    return 0
 
 
 def held(args) -> int:
@@ -198,10 +223,10 @@ def _read_password() -> str:
 
 
 def user(args) -> int:
-    from .state import open_store
+    from .state import open_store, store_options
     from .web import accounts
     settings = _settings(args)
-    store = open_store(settings.state_dir)
+    store = open_store(settings.state_dir, **store_options(settings))
     try:
         cmd = args.user_command
         if cmd == "list":
@@ -250,7 +275,13 @@ def folders(args) -> int:
     if settings.folder_path is None:
         print("vaxmail: no [folder] path configured", file=sys.stderr)
         return 2
-    for folder, name in create_unit_folders(settings.folder_path, settings.directory):
+    from .state import open_store, store_options
+    store = open_store(settings.state_dir, **store_options(settings))
+    try:  # the exact names are kept: the intake knows a unit's folder by them only
+        made = create_unit_folders(settings.folder_path, settings.directory, store)
+    finally:
+        store.close()
+    for folder, name in made:
         print(f"{folder}\t{name}")
     return 0
 

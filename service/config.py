@@ -64,12 +64,15 @@ class FolderSettings:
     rescan_minutes: float = _key(10.0, "full rescan interval (catches events a network mount lost)")
     settle_seconds: float = _key(2.0, "a file is taken once unchanged this long")
     invalid_grace_seconds: float = _key(0.0, "a stable file that does not open yet is taken after this long (0: max(10, 5 × settle_seconds))")
+    result_group: str = _key("", "group given read access to results written beside dropped files (0640); empty: the service's group")
 
 
 @dataclass(frozen=True)
 class StateSettings:
     """The service's own files."""
     path: str = _key("/var/lib/vaxmail", "state directory (database, queues, outbox, held items); created if missing")
+    key_file: str = _key("", "the ID-hash key, kept OUTSIDE the state directory (created 0600 on first use; an old key in the "
+                             "state directory moves there); the systemd credential id-hash-key wins; empty: in the state directory")
 
 
 @dataclass(frozen=True)

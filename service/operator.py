@@ -36,7 +36,7 @@ from .defaults import templates_dir
 from .outbox.spool import Outbox
 from .durable import make_private_dir
 from .queue import Queue
-from .state import open_store
+from .state import open_store, store_options
 from .state.store import Held, Store
 
 MAX_NOTE = 300  # characters of a discard reason kept in the audit log
@@ -110,7 +110,7 @@ class Desk:
         self.settings = settings
         self.state_dir = make_private_dir(settings.state_dir)
         self._own_store = store is None
-        self.store = store if store is not None else open_store(self.state_dir)
+        self.store = store if store is not None else open_store(self.state_dir, **store_options(settings))
         self.inq = Queue(self.state_dir / "queue", "in")
         self.outbox = Outbox(self.state_dir)
         self._words = wording(settings)
@@ -224,6 +224,10 @@ class Desk:
             if why:
                 return self._refused(held, by, why)
         plan = process(item, ctx)
+        # a message every recipient already accepted stays out of the outbox (the sender
+        # would skip it anyway; the operator must not see it "waiting" as if it went again)
+        plan.outgoing = [o for o in plan.outgoing
+                         if not set(o.recipients) <= self.store.sent_rcpts(o.message_id)]
         new = [o for o in plan.outgoing if self.store.outgoing(o.message_id) is None]
         commit(plan, item, self.store, self.outbox, self.state_dir)
         if item.source == "folder":

@@ -325,6 +325,9 @@ def test_mixed_file_routed_row_by_row_and_import_results_close_the_loop(tmp_path
     assert (back[TTYT]["form"], back[TTYT]["rows"], back[TTYT]["national"]) == ("mau1", 2, True)
     assert (back[BV]["form"], back[BV]["rows"], back[BV]["national"]) == ("mau2", 1, False)
     assert back[TTYT]["errors"] == [] and back[BV]["errors"] == []  # the round trip
+    assert back[TTYT]["people"] == [("Nguyễn Văn An", "1980-09-05", "089080123456"),
+                                    ("Trần Thị Bình", "1992-03-12", "089192004567")]
+    assert back[BV]["people"] == [("Lê Văn Cường", "1975-01-01", "089075001234")]
     assert "Mẫu 1" in str(fw[TTYT]["Subject"]) and "Mẫu 2" in str(fw[BV]["Subject"])
     (receipt,) = by_kind["receipt"]
     body = receipt.get_body(("plain",)).get_content()
@@ -352,6 +355,12 @@ def test_mixed_file_routed_row_by_row_and_import_results_close_the_loop(tmp_path
     assert "Nguyễn Văn An" not in text and "đã nhập được 1 người; 1 người bị từ chối" in flat
     failed_back = read_forward(next(back_mail.iter_attachments()).get_payload(decode=True))
     assert failed_back["rows"] == 1 and failed_back["errors"] == []
+    # the same result sent again: counted once, and the unit is not told twice
+    (maildir / "new" / "3.3.test").write_bytes(_mail(
+        TTYT, f"Re: {fw[TTYT]['Subject']}", wb_path.read_bytes(), "ket_qua.xlsx",
+        "Gửi lại kết quả.", in_reply_to=str(fw[TTYT]["Message-ID"])))
+    run()
+    assert len(smtp.wait_for(5, timeout=2)) == 4
     # "entered" in the digest comes from column Z
     svc = Service(load_settings(cfg))
     try:
@@ -405,3 +414,87 @@ def test_annotated_copy_of_a_national_file_marks_the_cells(tmp_path, suffix):
     ws = load_workbook(out)["PL1_Danh sach doi tuong tiem"]
     assert ws["M9"].fill.fgColor.rgb.endswith(ERROR_FILL) and ws["G10"].fill.fgColor.rgb.endswith(ERROR_FILL)
     assert ws["M9"].comment is not None and "L9" in ws["M9"].comment.text
+
+
+def test_header_texts_as_the_circulated_template_wraps_them(tmp_path):
+    """The copy circulated with the Vaccom tool breaks its header texts over lines."""
+    path = build(tmp_path / "wrapped.xlsx", [REG, DOSED])
+    wb = load_workbook(path)
+    ws = wb.active
+    for cell, text in {"D7": "Giới tính (*)\n(0:nam, 1:nữ)",
+                       "E7": "Mã nhóm \nđối tượng ưu tiên (*)\n(Tham khảo PL2)",
+                       "G7": "Số điện thoại(*)\n(Tối thiểu 10 số)", "H7": "Số CMT/CCCD\n(Loại 8/9/12 số)",
+                       "K8": "Mã\n Tỉnh/Thành phố (*)", "M8": "Mã Quận/Huyện\n(*)", "O8": "Mã Xã/Phường\n(*)",
+                       "T8": "Địa điểm tiêm (*)\n(Tham khảo PL4)", "Z7": "Kết quả import\n(không điền ô này)"}.items():
+        ws[cell] = text
+    wb.save(path)
+    r = check(path)
+    assert (r.form, r.valid_rows, codes(r)) == ("mau2", 2, [])
+    cols = {k: c.letter for k, c in r.layout.columns.items()}
+    assert (cols["province_gso"], cols["district_gso"], cols["ward_gso"], cols["import_result"]) == ("K", "M", "O", "Z")
+    assert (cols["address"], cols["dose1_vaccine"], cols["dose1_facility"]) == ("P", "Q", "T")
+
+
+@pytest.mark.parametrize("text, ok", [
+    ("Thành công", True), ("Import thành công", True), ("IMPORT THÀNH CÔNG", True), ("thanh cong", True),
+    ("Import không thành công: sai mã xã", False), ("Số điện thoại không hợp lệ", False),
+    ("Lỗi: trùng CCCD", False), ("Đối tượng đã tồn tại", False),
+])
+def test_column_z_success_wording(text, ok):
+    assert national.import_succeeded(text) is ok
+
+
+def test_a_person_without_id_is_not_forwarded_twice_across_files(tmp_path):
+    from service.config import load_settings
+    from service.runner import Service
+    from tests.outbox_reader import read_outbox
+
+    maildir = tmp_path / "Maildir"
+    for sub in ("new", "cur", "tmp"):
+        (maildir / sub).mkdir(parents=True)
+    cfg = tmp_path / "vaxmail.toml"
+    cfg.write_text(f'[mailbox]\nurl = "maildir:{maildir}"\n[smtp]\nurl = "file:{tmp_path / "out"}"\n'
+                   f'[state]\npath = "{tmp_path / "state"}"\n', encoding="utf-8")
+    no_id = {**REG, "H": None}
+    first = build(tmp_path / "dot1.xlsx", [no_id])
+    second = build(tmp_path / "dot2.xlsx", [{**no_id, "B": "NGUYỄN VĂN AN"}, REG_F])  # same person, other case
+    for n, path in enumerate((first, second), 1):
+        (maildir / "new" / f"{n}.{n}.test").write_bytes(
+            _mail(UNIT, f"Danh sách đợt {n}", path.read_bytes(), path.name, "Kính gửi."))
+        svc = Service(load_settings(cfg))
+        try:
+            svc.run_once()
+        finally:
+            svc.close()
+    sent = read_outbox(tmp_path / "out")
+    fw = [m for m in sent if m["kind"] == "forward"]
+    assert sorted(a["check"]["people"] for m in fw for a in m["attachments"]) == [
+        [("Nguyễn Văn An", "1980-09-05", "")], [("Trần Thị Bình", "1992-03-12", "089192004567")]]
+    reply = [m for m in sent if m["kind"] != "forward" and "đợt 2" in m["subject"]][0]
+    assert "đã được chuyển từ tệp gửi trước" in reply["text"]
+
+
+def test_export_keeps_a_national_list_in_the_national_template(tmp_path):
+    src = build(tmp_path / "tron.xlsx", [REG, DOSED])
+    out = tmp_path / "sach.xlsx"
+    proc = subprocess.run([sys.executable, "-m", "service.cli", "export", str(src), "--out", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    back = check(out)
+    assert national.is_national(back.layout.columns) and back.errors == []
+    assert [r.form for r in back.records] == ["mau1", "mau2"]
+
+
+def test_entered_people_add_up_across_result_files_and_count_once(tmp_path):
+    from service.state import open_store
+    store = open_store(tmp_path / "state")
+    try:
+        store.record_forwarded("VX-AAAAAA", "mau1", "ttyt-883", ["089080123456", "P|an|01/01/1990|0912345678"])
+        store.record_forwarded("VX-AAAAAA", "mau2", "ttyt-883", ["089075001234"])
+        assert store.confirm_people("VX-AAAAAA", "ttyt-883", ["089080123456"]).rows_confirmed == 1
+        again = store.confirm_people("VX-AAAAAA", "ttyt-883", ["089080123456"])  # the same result twice
+        assert again.rows_confirmed == 1
+        both = store.confirm_people("VX-AAAAAA", "ttyt-883", ["089075001234", "P|an|01/01/1990|0912345678"])
+        assert (both.rows_sent, both.rows_confirmed) == (3, 3)
+    finally:
+        store.close()

@@ -169,3 +169,11 @@ def test_a_second_run_sends_nothing(sample_run):
     assert first["processed"] == 16
     assert second["processed"] == 0
     assert len(read_outbox(tmp / "out", count_rows=False)) == len(sent)
+
+
+def test_every_forward_is_the_national_template_and_reads_back_clean(sample_run):
+    _, _, _, sent, _ = sample_run
+    checks = [a["check"] for m in sent if m["kind"] == "forward" for a in m["attachments"]]
+    assert len(checks) >= 10
+    for c in checks:
+        assert c["national"] and c["errors"] == [] and c["rows"] == len(c["people"]) > 0

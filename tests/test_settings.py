@@ -204,6 +204,7 @@ PROBES = {
     ("mailbox", "done_folder"): (MD, MD + 'done_folder = "Xong"', _mail(lambda m: m.done_path.name)),
     ("mailbox", "idle_cycle_seconds"): (MB, MB + "idle_cycle_seconds = 20", _mail(lambda m: m.idle_cycle)),
     ("mailbox", "timeout_seconds"): (MB, MB + "timeout_seconds = 7", _mail(lambda m: m.timeout)),
+    ("mailbox", "sweep_seconds"): (MD, MD + "sweep_seconds = 7", lambda tmp, text: _mail_runner(tmp, text).sweep),
     ("smtp", "url"): ("", '[smtp]\nurl = "file:{tmp}/out"', _sender(lambda s: s is None)),
     ("smtp", "password_env"): (SM, SM + 'password_env = "OTHER_PASSWORD"', _sender(lambda s: s.transport.password)),
     ("smtp", "password_credential"): (SM, SM + 'password_credential = "other"', _sender(lambda s: s.transport.password)),
@@ -230,6 +231,15 @@ DATA = {  # a copy of a shipped data file with one change, for the [data] keys
 }
 
 
+def _mail_runner(tmp, text):
+    from service.runners import MailIntake
+    svc = _service(tmp, text)
+    try:
+        return MailIntake(svc)
+    finally:
+        svc.close()
+
+
 def _service_attr(tmp, text, name):
     svc = _service(tmp, text)
     try:
@@ -241,7 +251,6 @@ def _service_attr(tmp, text, name):
 # Keys whose behaviour is shown by a test elsewhere (the test's name), or that another issue's
 # code consumes (and tests) — declared here so the schema is complete.
 ELSEWHERE = {
-    ("mailbox", "sweep_seconds"): "runner objects (issue 8 phase 2)",
     ("smtp", "from_name"): "test_pipeline_rules.test_from_name_is_the_display_name_of_what_is_sent",
     ("folder", "path"): "tests/test_folder.py",
     ("limits", "max_attachments"): "test_pipeline_rules.test_max_attachments_caps_the_files_read_from_one_message",
@@ -257,8 +266,10 @@ ELSEWHERE = {
     ("digest", "timezone"): "test_digest",
     ("digest", "silent_days"): "test_digest",
     ("digest", "unconfirmed_days"): "test_digest",
-    ("trust", "authserv_id"): "issue 9",
-    ("retention", "days"): "issue 12",
+    ("trust", "authserv_id"): "test_trust.test_authenticated_mail_is_forwarded_unauthenticated_is_held_with_one_short_notice",
+    ("retention", "days"): "test_retention.test_purge_removes_exactly_what_is_older_than_the_retention_and_nothing_newer",
+    ("state", "key_file"): "test_retention.test_the_id_hash_key_moves_out_of_the_state_directory_and_keeps_matching",
+    ("folder", "result_group"): "test_folder_safety.test_results_beside_a_drop_are_0640_with_the_configured_group",
     ("web", "listen"): "issue 13",
     ("web", "secret_file"): "issue 13",
     ("web", "lockout_failures"): "issue 13",

@@ -152,7 +152,9 @@ def test_release_after_adding_the_facility_puts_the_forward_in_the_outbox(app, d
     done = c.get(r.headers["Location"]).get_data(as_text=True)
     assert "Đã hết lý do giữ" in done and "pk.hoabinh@angiang.example" in done
     out = c.get("/outbox").get_data(as_text=True)
-    assert "pk.hoabinh@angiang.example" in out and "Chuyển danh sách" in out
+    waiting = out[out.index("Chờ gửi"):out.index("Gần đây")]
+    assert "pk.hoabinh@angiang.example" in waiting and "Chuyển danh sách" in waiting
+    assert "ttyt.anphu@angiang.example" not in waiting  # sent the first time: not queued again
     assert held_of(demo, "unknown-facility") == []
     store = open_store(demo / "state")
     try:

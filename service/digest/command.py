@@ -23,7 +23,7 @@ from ..config import ConfigError, load_settings
 from ..mail.compose import serialize
 from ..mail.render import Renderer
 from ..outbox.spool import Outbox
-from ..state import open_store
+from ..state import open_store, store_options
 from .message import build_digest, digest_message_id, digest_tz, html_for_browser
 from .schedule import queue_digest
 
@@ -60,7 +60,7 @@ def run(args) -> int:
         if not state.is_dir():
             return _fail(f"không tìm thấy thư mục trạng thái {state} (state directory not found); "
                          "hãy chạy dịch vụ trước", 2)
-        store = open_store(state)
+        store = open_store(state, **store_options(settings))
     except ConfigError as exc:
         return _fail(str(exc), 2)
     except (OSError, sqlite3.Error, ValueError) as exc:

@@ -43,6 +43,8 @@ FORM_NAMES = {
     "mau1": "Mẫu 1 – đăng ký tiêm mũi 1",
     "mau2": "Mẫu 2 – đã tiêm mũi 1 (bổ sung thông tin, đăng ký mũi 2)",
 }
+# The national platform's template holds registrations and dosed rows side by side.
+NATIONAL_NAME = "Mẫu import của hệ thống tiêm chủng quốc gia – {mau1} người đăng ký, {mau2} người đã tiêm"
 SUMMARY_WIDTHS = [9, 9, 26, 24, 80, 12]
 # Short Vietnamese labels of the issue codes (service/forms/issues.py) for the summary table.
 CODE_LABELS = {
@@ -234,6 +236,13 @@ def build_plan(report: Report, grid: Sheet | None = None) -> SheetPlan | None:
 # ---------------------------------------------------------------------------- summary
 
 
+def _form_name(report: Report) -> str:
+    forms = [r.form for r in report.records if r.form]
+    if forms:  # the national layout: the form is per row
+        return NATIONAL_NAME.format(mau1=forms.count("mau1"), mau2=forms.count("mau2"))
+    return FORM_NAMES.get(report.form or "", "Không xác định được")
+
+
 def _value_text(v: Any) -> str:
     v = _jsonable(v)
     return "" if v is None else str(v)
@@ -259,7 +268,7 @@ def summary_rows(report: Report, labels: dict[str, str] | None = None) -> list[l
         [S("KẾT QUẢ KIỂM TRA DANH SÁCH TIÊM VẮC XIN PHÒNG COVID-19", "title")],
         [],
         [S("Tệp:", "label"), None, S(name)],
-        [S("Mẫu:", "label"), None, S(FORM_NAMES.get(report.form or "", "Không xác định được"))],
+        [S("Mẫu:", "label"), None, S(_form_name(report))],
         [S("Trang tính:", "label"), None, S(report.layout.sheet if report.layout else (report.sheet or ""))],
         [S("Ngày kiểm tra:", "label"), None, S(checked.strftime("%d/%m/%Y"))],
         [S("Số dòng dữ liệu:", "label"), None, S(report.rows)],

@@ -227,9 +227,9 @@ def open_sender(settings, outbox: Outbox, store: Store) -> Sender | None:
 
 def send_outbox_now(settings) -> RunResult | None:
     """Send what the outbox holds now, once (``vaxmail digest --send``); None without [smtp] url."""
-    from service.state import open_store
+    from service.state import open_store, store_options
 
-    store = open_store(settings.state_dir)
+    store = open_store(settings.state_dir, **store_options(settings))
     try:
         outbox = Outbox(settings.state_dir)
         sender = open_sender(settings, outbox, store)

@@ -109,8 +109,12 @@ def commit(plan: Plan, item: Item, store, outbox, state_dir: Path) -> None:
         day = item.received_at.date()
         for addr in plan.replied_to:
             store.note_reply(addr, day)
+        if plan.outcome == "forwarded" and plan.unit_key:  # [limits] forwards_per_unit_day
+            store.note_reply(f"forwards:{plan.unit_key}", day)
         for code, recipient, count in plan.confirmations:
             store.confirm(code, recipient, count, at=now)
+        for code, recipient, people in plan.entered:
+            store.confirm_people(code, recipient, people, at=now)
         for event, detail in plan.audit:
             store.audit(event, plan.code, detail, at=now)
         store.audit("processed", plan.code, {"source": item.source, "outcome": plan.outcome,

@@ -25,6 +25,19 @@ def capped(w: Work, ctx: Context, cap: str, addr: str) -> bool:
     return sent >= ctx.limit(cap)
 
 
+def global_counter(w: Work) -> str:
+    """The store counter of replies to addresses outside the directory, per hour."""
+    return "unknown-hour:" + w.item.received_at.strftime("%Y-%m-%dT%H")
+
+
+def global_capped(w: Work, ctx: Context, key: str) -> bool:
+    if "reply-cap" in ctx.released:
+        return False
+    day = w.item.received_at.date()
+    sent = ctx.store.count_replies(key, day) + w.plan.replied_to.count(key)
+    return sent >= ctx.limit("replies_global_per_hour")
+
+
 def send_reply(w: Work, ctx: Context, kind: str, rendered, attachments, cap: str, counter: str = "") -> None:
     """Queue one reply to the sender; ``counter`` names a separate daily count (default: the address)."""
     item, plan = w.item, w.plan
@@ -35,7 +48,11 @@ def send_reply(w: Work, ctx: Context, kind: str, rendered, attachments, cap: str
         plan.audit.append(("reply-refused", {"kind": kind, "why": "address-not-plain"}))
         return
     counter = f"{counter}:{item.sender}" if counter else item.sender
-    if capped(w, ctx, cap, counter):
+    hourly = None
+    if ctx.directory.unit_for_sender(item.sender) is None and not ctx.directory.recipient_keys(item.sender):
+        # unknown (or rotating) addresses: capped all together per hour, besides each one
+        hourly = global_counter(w)
+    if capped(w, ctx, cap, counter) or (hourly and global_capped(w, ctx, hourly)):
         if plan.outcome != "held":  # an item already held for the operator needs no second entry
             plan.held.append(Held("reply-cap", ctx.renderer.reason("reply-cap", kind=kind), item.subject, None))
         plan.audit.append(("reply-capped", {"kind": kind}))
@@ -47,6 +64,8 @@ def send_reply(w: Work, ctx: Context, kind: str, rendered, attachments, cap: str
                 attachments=attachments, extra_headers={"X-Vaxmail-Code": plan.code, "X-Vaxmail-Kind": kind})
     plan.outgoing.append(Outgoing(kind, mid, data, ctx.intake_address, [item.sender]))
     plan.replied_to.append(counter)
+    if hourly:
+        plan.replied_to.append(hourly)
 
 
 def common_context(w: Work, ctx: Context) -> dict:

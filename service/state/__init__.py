@@ -39,8 +39,16 @@ def _adopt_old_name(state_dir: Path) -> None:
             return
 
 
+def store_options(settings) -> dict:
+    """The options every opener passes along from the settings (the ID-hash key's file)."""
+    key_file = settings.path("state", "key_file") if settings is not None else None
+    return {"key_file": key_file} if key_file else {}
+
+
 def open_store(state_dir: Path | str, **options) -> Store:
-    """The store kept in ``state_dir`` (created if missing)."""
+    """The store kept in ``state_dir`` (created if missing).
+
+    ``key_file``: where the ID-hash key lives ([state] key_file; see ``state.keys``)."""
     text = str(state_dir)
     if text.startswith(("postgres://", "postgresql://")):
         raise NotImplementedError("the PostgreSQL backend is not written yet")

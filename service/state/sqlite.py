@@ -176,32 +176,25 @@ CREATE TABLE IF NOT EXISTS person_data (
 """
 PERSON_FIELDS = ("full_name", "dob", "phone")
 
+# People the national platform reported as entered (column Z of an import result), per
+# confirmation batch: keyed hashes like ``forwarded``. Created on every open.
+ENTERED_SCHEMA = """
+CREATE TABLE IF NOT EXISTS entered (
+    code      TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    id_hash   BLOB NOT NULL,
+    PRIMARY KEY (code, recipient, id_hash)
+) WITHOUT ROWID;
+"""
+
 
 def _day(d: DayLike) -> str:
     return d.isoformat() if isinstance(d, date) else str(d)
 
 
-def _load_secret(path: Path) -> bytes:
-    """The HMAC key for ID hashes: 32 random bytes, created once, file 0600."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        secret = path.read_bytes()
-        if len(secret) < 32:
-            raise RuntimeError(f"{path} is damaged (shorter than 32 bytes); restore it from backup")
-        return secret
-    secret = os.urandom(32)
-    try:
-        os.write(fd, secret)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    fsync_dir(path.parent)
-    return secret
-
-
 class SQLiteStore(Store):
-    def __init__(self, db_path: Path, tz: str = "Asia/Ho_Chi_Minh", busy_timeout_ms: int = 15_000):
+    def __init__(self, db_path: Path, tz: str = "Asia/Ho_Chi_Minh", busy_timeout_ms: int = 15_000,
+                 key_file: Path | str | None = None):
         self.path = Path(db_path)
         self.state_dir = make_private_dir(self.path.parent)
         self.tz = ZoneInfo(tz)
@@ -209,7 +202,9 @@ class SQLiteStore(Store):
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         os.close(fd)
         os.chmod(self.path, 0o600)
-        self._secret = _load_secret(self.state_dir / KEY_NAME)
+        from service.state.keys import resolve
+        # the ID-hash key: a systemd credential, [state] key_file, or (demo) the state directory
+        self._secret, self.key_source = resolve(self.state_dir, Path(key_file) if key_file else None)
         self._tls = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
@@ -218,6 +213,7 @@ class SQLiteStore(Store):
         if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
             conn.executescript(f"BEGIN IMMEDIATE;{SCHEMA}PRAGMA user_version={SCHEMA_VERSION};COMMIT;")
         conn.executescript(PERSON_DATA_SCHEMA)
+        conn.executescript(ENTERED_SCHEMA)
 
     # -- connections and transactions
     def _conn(self) -> sqlite3.Connection:
@@ -462,6 +458,18 @@ class SQLiteStore(Store):
                            "FROM batches WHERE code=? AND recipient=?", (code, recipient))
         return Batch(*rows[0]) if rows else None
 
+    def confirm_people(self, code: str, recipient: str, people: Sequence[str],
+                       at: float | None = None) -> Batch | None:
+        at = time.time() if at is None else at
+        digests = sorted({self._digest(p) for p in people if p})
+        conn = self._conn()
+        with self.transaction():
+            conn.executemany("INSERT OR IGNORE INTO entered (code, recipient, id_hash) VALUES (?,?,?)",
+                             [(code, recipient, d) for d in digests])
+            (n,) = conn.execute("SELECT COUNT(*) FROM entered WHERE code=? AND recipient=?",
+                                (code, recipient)).fetchone()
+        return self.confirm(code, recipient, n, at=at)
+
     def batches(self, code: str) -> list[Batch]:
         return [Batch(*r) for r in self._q(
             "SELECT code, recipient, rows_sent, rows_confirmed, sent_at, confirmed_at FROM batches "
@@ -494,6 +502,17 @@ class SQLiteStore(Store):
         where = "" if include_released else "WHERE h.released_at IS NULL"
         return [Held(*r) for r in self._q(
             f"SELECT {self._HELD_COLS} FROM {self._HELD_FROM} {where} ORDER BY h.created_at, h.id")]
+
+    def expire_held(self, before: float, *, dry_run: bool = False, at: float | None = None) -> int:
+        at = time.time() if at is None else at
+        where = ("created_at < ? AND (path IS NOT NULL OR sender IS NOT NULL OR released_at IS NULL)")
+        if dry_run:
+            return int(self._q(f"SELECT COUNT(*) FROM held WHERE {where}", (before,))[0][0])
+        with self.transaction():
+            cur = self._conn().execute(
+                f"UPDATE held SET path=NULL, sender=NULL, released_at=COALESCE(released_at, ?) WHERE {where}",
+                (at, before))
+            return cur.rowcount
 
     def held_item(self, held_id: int) -> Held | None:
         rows = self._q(f"SELECT {self._HELD_COLS} FROM {self._HELD_FROM} WHERE h.id=?", (held_id,))

@@ -12,7 +12,7 @@ What is kept, and why
 - **submissions** — one row per processed file (key: tracking code + file name; an item with
   several attachments shares its code): counts, error counts by code, status.
 - **forwarded** — one row per person and form sent on: a keyed hash of the ID number
-  (HMAC-SHA256, secret in ``<state>/id-hash.key``, 0600), never the number in clear, with
+  (HMAC-SHA256; the key from ``state.keys``: a systemd credential, ``[state] key_file``, or ``<state>/id-hash.key``, 0600), never the number in clear, with
   the submission and recipient. District, unit and time are the batch's (below), and a
   per-day counter table keeps the digest from ever scanning this table.
 - **batches** — (tracking code, recipient): district, unit, time, rows sent, rows confirmed
@@ -343,6 +343,14 @@ class Store(ABC):
         """The recipient confirmed ``count`` rows entered (None: all rows sent)."""
 
     @abstractmethod
+    def confirm_people(self, code: str, recipient: str, people: Sequence[str],
+                       at: float | None = None) -> Batch | None:
+        """The platform's import result: these people (ID numbers, person keys or their
+        hashes) of the batch were entered. Idempotent per person, and cumulative across result
+        files (a recipient may import a batch's Mẫu 1 and Mẫu 2 rows separately): the batch's
+        confirmed rows become the number of distinct people entered, at most the rows sent."""
+
+    @abstractmethod
     def batches(self, code: str) -> list[Batch]: ...
 
     # -- held items
@@ -354,6 +362,11 @@ class Store(ABC):
 
     @abstractmethod
     def list_held(self, include_released: bool = False) -> list[Held]: ...
+
+    @abstractmethod
+    def expire_held(self, before: float, *, dry_run: bool = False, at: float | None = None) -> int:
+        """Retention: held items created before ``before`` forget their file path and sender
+        address and are closed (released_at set); returns how many changed (or would)."""
 
     @abstractmethod
     def held_item(self, held_id: int) -> Held | None: ...

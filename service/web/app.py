@@ -34,7 +34,7 @@ from ..config import Settings, load_settings
 from ..defaults import templates_dir
 from ..operator import Desk, wording
 from ..queue import fsync_dir, make_private_dir
-from ..state import open_store
+from ..state import open_store, store_options
 from ..state.store import Store, normalise_code
 from . import accounts, views
 
@@ -52,7 +52,7 @@ SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",  # "no-referrer" makes browsers send Origin: null
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
@@ -96,7 +96,7 @@ class Console:
         self._settings: Settings | None = None
         self._stamp: tuple = ()
         self.settings = self.current()
-        self.store: Store = open_store(self.settings.state_dir)
+        self.store: Store = open_store(self.settings.state_dir, **store_options(self.settings))
         w = self.settings.section("web")
         self.max_failures = int(w.get("lockout_failures", 5))
         self.lock_minutes = float(w.get("lockout_minutes", 15))

@@ -3,6 +3,6 @@
 Each module has one job and one function ``handle(work, ctx)``; a handler that decides the
 item's fate raises ``Stop``.
 """
-from . import attachments, check, confirm, dedupe, forward, identify, reply, route, screen, trust
+from . import attachments, check, confirm, dedupe, flood, forward, identify, reply, route, screen, trust
 
-ORDER = [screen, trust, confirm, identify, attachments, check, route, dedupe, forward, reply]
+ORDER = [screen, trust, confirm, identify, flood, attachments, check, route, dedupe, forward, reply]
