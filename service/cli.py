@@ -36,9 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--today", type=_date, help=argparse.SUPPRESS)
     c.add_argument("--config", help="settings TOML (for a custom directory)")
 
-    e = sub.add_parser("export", help="write valid rows in the canonical layout")
+    e = sub.add_parser("export", help="write valid rows in the canonical layout (or the national template)")
     e.add_argument("file")
     e.add_argument("--out", required=True)
+    e.add_argument("--layout", choices=["auto", "canonical", "quocgia"], default="auto",
+                   help="auto: the national template for a list in it, else the canonical layout")
     e.add_argument("--today", type=_date, help=argparse.SUPPRESS)
     e.add_argument("--config")
 
@@ -168,7 +170,14 @@ def cmd_export(args) -> int:
         msg = report.fatal.message if report.fatal else "Không phải mẫu danh sách."
         print(msg, file=sys.stderr)
         return 2
-    export(report, args.out)
+    from .forms import national
+    layout = args.layout
+    if layout == "auto":  # a list in the national template stays in it (it may mix both forms)
+        layout = "quocgia" if report.layout and national.is_national(report.layout.columns) else "canonical"
+    if layout == "quocgia":
+        national.write(list(report.valid_records()), args.out, _directory(args.config))
+    else:
+        export(report, args.out)
     print(f"Đã ghi {report.valid_rows}/{report.rows} dòng hợp lệ vào {args.out}")
     return 0 if not report.errors else 1
 

@@ -224,6 +224,10 @@ class Desk:
             if why:
                 return self._refused(held, by, why)
         plan = process(item, ctx)
+        # a message every recipient already accepted stays out of the outbox (the sender
+        # would skip it anyway; the operator must not see it "waiting" as if it went again)
+        plan.outgoing = [o for o in plan.outgoing
+                         if not set(o.recipients) <= self.store.sent_rcpts(o.message_id)]
         new = [o for o in plan.outgoing if self.store.outgoing(o.message_id) is None]
         commit(plan, item, self.store, self.outbox, self.state_dir)
         if item.source == "folder":

@@ -27,6 +27,8 @@ from service.state import open_store
 from service.web import accounts
 from service.web.app import create_app
 
+pytestmark = pytest.mark.slow  # processes, servers or kills: run them all with plain pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 OPERATOR, LEADER = ("lan", "mat-khau-van-hanh"), ("hoa", "mat-khau-lanh-dao")
 PAGES = ["/", "/held", "/outbox", "/search", "/search?code=VX-XXXXXX", "/progress"]
@@ -152,7 +154,9 @@ def test_release_after_adding_the_facility_puts_the_forward_in_the_outbox(app, d
     done = c.get(r.headers["Location"]).get_data(as_text=True)
     assert "Đã hết lý do giữ" in done and "pk.hoabinh@angiang.example" in done
     out = c.get("/outbox").get_data(as_text=True)
-    assert "pk.hoabinh@angiang.example" in out and "Chuyển danh sách" in out
+    waiting = out[out.index("Chờ gửi"):out.index("Gần đây")]
+    assert "pk.hoabinh@angiang.example" in waiting and "Chuyển danh sách" in waiting
+    assert "ttyt.anphu@angiang.example" not in waiting  # sent the first time: not queued again
     assert held_of(demo, "unknown-facility") == []
     store = open_store(demo / "state")
     try:

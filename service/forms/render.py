@@ -30,6 +30,8 @@ SKIPPED_LABELS = {
 }
 
 FORM_TITLES = {"mau1": "Mẫu 1 (đăng ký tiêm mũi 1)", "mau2": "Mẫu 2 (đã tiêm mũi 1, bổ sung thông tin/mũi 2)"}
+NATIONAL_TITLE = ("Mẫu import của hệ thống tiêm chủng quốc gia: {mau1} người đăng ký tiêm (Mẫu 1), "
+                  "{mau2} người đã tiêm (Mẫu 2)")
 
 
 def _cut(s: str, n: int) -> str:
@@ -42,7 +44,10 @@ def render_text(report: Report, limit: int = 200) -> str:
     if report.fatal is not None:
         lines.append(f"Không đọc được: {report.fatal.message}")
         return "\n".join(lines)
-    lines.append(f"Loại: {FORM_TITLES.get(report.form, report.form)} — trang \"{report.sheet}\"")
+    forms = [r.form for r in report.records if r.form]
+    kind = (NATIONAL_TITLE.format(mau1=forms.count("mau1"), mau2=forms.count("mau2")) if forms
+            else FORM_TITLES.get(report.form, report.form))
+    lines.append(f"Loại: {kind} — trang \"{report.sheet}\"")
     lines.append(f"Số dòng: {report.rows}; hợp lệ: {report.valid_rows}; lỗi: {len(report.errors)}; "
                  f"cảnh báo: {len(report.warnings)}; đã tự sửa: {len(report.fixes)}")
     if report.skipped:

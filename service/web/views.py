@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 import time
 from collections import Counter
 from datetime import datetime
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from .app import Console
 
 MAX_ERRORS_SHOWN = 200
+_FIGURES_LOCK = threading.RLock()
 SPOOLS = ("queue", "outbox", "held", "crash", "results", "work")
 
 
@@ -297,10 +299,11 @@ def _today(console: "Console"):
 
 
 def _figures(console: "Console"):
-    return _cached_figures(console, _today(console), int(time.time() // 60))
+    with _FIGURES_LOCK:
+        return _cached_figures(console, _today(console), int(time.time() // 60))
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=4)  # callers hold _FIGURES_LOCK
 def _cached_figures(console: "Console", day, minute: int):
     """The digest's figures for today, computed at most once a minute."""
     from ..digest.message import gather_figures
@@ -312,10 +315,21 @@ def progress(console: "Console") -> dict[str, Any]:
     return {"f": f, "held_labels": _labels(console)["held"]}
 
 
+_CHART_LOCK = threading.Lock()  # matplotlib draws one figure at a time
+_charts: dict[tuple, bytes] = {}
+
+
 def chart(console: "Console", name: str) -> bytes | None:
+    """One of the digest's two charts for today, drawn at most once a minute."""
     from ..digest import charts
     makers = {"trend": charts.trend_png, "districts": charts.districts_png}
     if name not in makers:
         return None
-    return makers[name](_figures(console))
+    key = (id(console), name, _today(console), int(time.time() // 60))
+    with _CHART_LOCK:
+        if key not in _charts:
+            if len(_charts) > 8:
+                _charts.clear()
+            _charts[key] = makers[name](_figures(console))
+        return _charts[key]
 
