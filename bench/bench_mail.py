@@ -59,10 +59,12 @@ PEAKS: dict[str, int] = {}
 def _note_peaks(label: str, pid: int) -> None:
     """The daemon's and its check workers' peak RSS, read before it is stopped."""
     PEAKS[f"{label} daemon"] = _hwm(pid)
+    kids = []
     try:
-        kids = [int(p) for p in open(f"/proc/{pid}/task/{pid}/children").read().split()]
+        for task in os.listdir(f"/proc/{pid}/task"):  # workers are started by the pipeline thread
+            kids += [int(p) for p in open(f"/proc/{pid}/task/{task}/children").read().split()]
     except OSError:
-        kids = []
+        pass
     PEAKS[f"{label} worker"] = max((_hwm(k) for k in kids), default=0)
 
 
