@@ -21,7 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..directory import Directory, District, Unit
-from ..state.store import Store, UnitStats
+from ..state.store import DigestStats, UnitStats
 
 START = "0001-01-01"  # "since the start": every day the store knows
 GROUP_TINH, GROUP_DN, GROUP_OTHER = "tinh", "doanh_nghiep", "khac"
@@ -307,7 +307,7 @@ def day_start(day: date, tz: ZoneInfo) -> float:
 # ---------------------------------------------------------------------------- gather
 
 
-def gather(directory: Directory, store: Store, day: date, *, tz: ZoneInfo,
+def gather(directory: Directory, store: DigestStats, day: date, *, tz: ZoneInfo,
            labels: dict[str, dict[str, str]] | None = None, silent_days: int = 3,
            unconfirmed_days: int = 2, now: datetime | None = None) -> Figures:
     labels = labels or {"errors": {}, "held": {}}

@@ -25,6 +25,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
 
+from ..sniff import ZIP_LOCAL
 from ..textnorm import fold
 from . import xlsx_patch
 from .model import Issue, Report, Sheet, _jsonable, column_letter
@@ -82,7 +83,6 @@ CODE_LABELS = {
     "dose2-without-dose1": "Có mũi 2 nhưng thiếu mũi 1",
     "dose2-incomplete": "Thông tin mũi 2 chưa đủ",
     "facility-unknown": "Không tìm thấy cơ sở tiêm",
-    "value-invalid": "Nội dung không hợp lệ",
     "place-code-unknown": "Mã tỉnh/huyện/xã không có trong danh mục",
     "place-code-mismatch": "Tên và mã địa bàn không khớp",
     "id-missing": "Chưa ghi số CMND/CCCD",
@@ -514,6 +514,6 @@ def _annotate_grid(out: str, report: Report, plan: SheetPlan | None, rows: list[
 def _is_zip(path: str) -> bool:
     try:
         with open(path, "rb") as fh:
-            return fh.read(4) == b"PK\x03\x04"
+            return fh.read(4) == ZIP_LOCAL
     except OSError:
         return False

@@ -26,10 +26,6 @@ class IssueType:
     template: str
     severity: str = "error"
 
-    @property
-    def is_error(self) -> bool:
-        return self.severity == "error"
-
     def issue(self, row: int | None, column: Column | None, field: str | None, value: Any,
               **extra: Any) -> Issue:
         where = _where(row, column, field)
@@ -313,11 +309,6 @@ PERSON_DUPLICATE = IssueType(
     "{where}: người này (cùng họ tên, ngày sinh và số điện thoại, không có số CMND/CCCD) trùng "
     "với dòng {first_row}. Mỗi người chỉ ghi một lần; vui lòng xóa dòng trùng hoặc ghi số "
     "CMND/CCCD để phân biệt.")
-
-# ------------------------------------------------------------------------- other cells
-VALUE_INVALID = IssueType(
-    "value-invalid",
-    '{where}: "{value}" không phải nội dung hợp lệ cho cột này. Vui lòng ghi lại bằng chữ.')
 
 # ------------------------------------------------------------------------- rows that are not people
 ROW_SKIPPED = IssueType(
