@@ -30,7 +30,7 @@ def drop(tmp_path, n: int, raw: bytes) -> None:
 
 @pytest.mark.slow
 def test_a_units_forwards_stop_at_the_daily_cap_with_one_notice(tmp_path):
-    svc, _ = service(tmp_path, "forwards_per_unit_day = 3\nreplies_per_sender_per_day = 100\n")
+    svc, cfg = service(tmp_path, "forwards_per_unit_day = 3\nreplies_per_sender_per_day = 100\n")
     people = provincial_people(40, 8)
     for n in range(8):  # a loop at the unit: eight different lists in a row
         drop(tmp_path, n, submission(UNIT, mau1_xlsx("Sở Y tế", people[n:n + 1]), subject=f"DS {n}"))
@@ -44,6 +44,13 @@ def test_a_units_forwards_stop_at_the_daily_cap_with_one_notice(tmp_path):
     assert kinds.count("forward") == 3 and kinds.count("receipt") == 3
     assert kinds.count("notice-flood") == 1 and len(sent) == 7
     assert held == ["unit-flood"] * 5
+    # the operator looked: it is a real list, release one
+    from service.operator import Desk
+    with Desk(load_settings(cfg)) as desk:
+        first = next(h for h in desk.store.list_held() if h.kind == "unit-flood")
+        result = desk.release(first.id, by="test")
+    assert result.ok, result.lines
+    assert sorted(k for k, _ in result.new_outgoing) == ["forward", "receipt"]
 
 
 def test_notices_to_unknown_addresses_are_capped_per_hour_all_together(tmp_path):
