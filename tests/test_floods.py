@@ -78,6 +78,8 @@ def test_the_held_folder_cap_drops_the_oldest_unknown_sender_mail(tmp_path):
         assert svc.store.list_held() == []  # dropped (released with an audit entry)
         events = [e for e in svc.store.audit_events(limit=50) if e.get("event") == "held-dropped"]
         assert len(events) == 3
+        import time
+        assert svc.store.count_replies("held-dropped", svc.store.day_of(time.time())) == 3  # the digest's line
     finally:
         svc.close()
     assert not any(p.suffix == ".eml" for p in (tmp_path / "state" / "held").iterdir())
