@@ -8,8 +8,12 @@ from collections import Counter, defaultdict
 from email import message_from_bytes
 from email.policy import default as default_policy
 
+import pytest
+
 from tests.factory import People, mau1_xlsx, submission
 from tests.test_e2e_mail import Daemon, write_config
+
+pytestmark = pytest.mark.slow  # processes, servers or kills: run them all with plain pytest
 
 N = 200
 

@@ -159,6 +159,7 @@ def test_smtp_delivers_to_aiosmtpd(parts, smtpd):
     assert store.sent_rcpts("<vx.3@angiang.example>") == {"a@angiang.example", "b@angiang.example"}
 
 
+@pytest.mark.slow
 def test_smtp_down_then_back_delivers_each_message_once(parts, smtpd):
     store, outbox = parts
     port = free_port()  # nothing listens yet: the server is down
@@ -364,6 +365,7 @@ print("finished", flush=True)
 """
 
 
+@pytest.mark.slow
 def test_sigkill_while_sending_then_restart_delivers_each_once(tmp_path, parts):
     import os
     import signal
