@@ -118,12 +118,14 @@ def status(args) -> int:
         dg = st["last_digest"] or {}
         print(f"Bản tin sáng gần nhất: {('ngày ' + dg['day']) if dg.get('day') else 'chưa gửi'}")
         sec = st["security"]
+        from .wording import say
         if sec["senders_verified"]:
-            print(f"Xác thực người gửi: có (Authentication-Results của {sec['authserv_id']})")
+            print(say("security.status-verified", authserv_id=sec["authserv_id"]))
         else:
-            print("Xác thực người gửi: CHƯA (chưa cấu hình [trust] authserv_id) — thư mạo danh đơn vị có thể được nhận")
+            print(say("security.status-unverified"))
         if "retention_days" in sec:
-            print(f"Lưu dữ liệu cá nhân: {sec['retention_days']} ngày; mục cũ nhất còn giữ: {_when(sec.get('oldest_kept'))}")
+            print(say("security.status-retention", days=sec["retention_days"], oldest=_when(sec.get("oldest_kept")),
+                      due=sec.get("due_for_purge", 0)))
         return 0
 
 
