@@ -91,7 +91,10 @@ def serve(conn) -> None:
             continue
         del data, task
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
-        conn.send((report, annotated, peak))
+        try:
+            conn.send((report, annotated, peak))
+        except (BrokenPipeError, ConnectionResetError):
+            return  # the daemon stopped (SIGTERM) while this file was in hand: nobody to answer
 
 
 if __name__ == "__main__":
