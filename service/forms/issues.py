@@ -348,13 +348,9 @@ GROUP_HEADING_FILL = IssueType(
     "Nếu không đúng, vui lòng ghi rõ vào từng dòng.", W, title="Dòng tiêu đề nhóm bị điền như một người")
 
 
-def all_types() -> list[IssueType]:
-    """Every issue type of the catalog (for docs and tests)."""
-    return [v for v in globals().values() if isinstance(v, IssueType)]
-
-
 # ------------------------------------------------------------------------- the form as a whole
 # (built with ``IssueType.at``: the message names the place itself)
+FORM_LEVEL = frozenset({"other-sheet", "column-missing", "empty-form", "dob-both-sexes", "formula-no-value"})
 OTHER_SHEET = IssueType(
     "other-sheet",
     "Trang tính \"{sheet}\" cũng có danh sách ({rows} dòng) nhưng chỉ trang \"{chosen}\" được kiểm tra. "
@@ -380,4 +376,9 @@ FORMULA_NO_VALUE = IssueType(
 
 def titles() -> dict[str, str]:
     """Code → short Vietnamese name, one per issue type: what every label table shows."""
-    return {t.code: t.title for t in globals().values() if isinstance(t, IssueType)}
+    return {t.code: t.title for t in all_types()}
+
+
+def all_types() -> list[IssueType]:
+    """Every issue type of the catalog (for docs and tests)."""
+    return [v for v in globals().values() if isinstance(v, IssueType)]
