@@ -50,10 +50,7 @@ def run(args) -> int:
         from .runner import sd_notify
 
         def on_term(signum, frame):
-            svc.stop.set()
-            wake = getattr(svc, "_wake", None)
-            if wake is not None:
-                wake.set()
+            svc.request_stop()
 
         signal.signal(signal.SIGTERM, on_term)
         signal.signal(signal.SIGINT, on_term)
@@ -87,6 +84,7 @@ def status(args) -> int:
             "held_dropped": svc.store.get_value("held_dropped"),
             "mailbox": svc.store.get_value("mailbox"),
             "last_digest": svc.store.get_value("last_digest"),
+            "runners": svc.store.get_value("runners"),
             "security": security_status(svc.settings),
         }
         if args.json:
