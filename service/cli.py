@@ -1,10 +1,14 @@
 """The ``vaxmail`` command line. Each sub-command lives in its own small function.
 
-check     check spreadsheets (JSON contract in SPEC.md; exit 0 ok, 1 errors, 2 not a form)
+The contracts (JSON of ``check``, exit statuses, settings, operator commands) are in
+docs/contract.md.
+
+check     check spreadsheets (exit 0 ok, 1 errors, 2 not a form)
 export    write the valid, repaired rows in the canonical layout
 template  write a blank Mẫu 1 / Mẫu 2 workbook, or the national import template (quocgia)
 run       run the service (``--once``: process what is waiting, then exit)
 status    health, queues, held items
+purge     remove personal data older than [retention] days
 held / release / discard / retry   the operator's tools
 folders   create the shared-folder subfolders, one per unit
 digest    build (and optionally send) the morning digest

@@ -41,6 +41,9 @@ def run(args) -> int:
     _setup_logging()
     os.umask(0o077)  # state, spools and logs: the service user only
     svc = _service(args)
+    from .security import start_warnings
+    for warning in start_warnings(svc.settings, svc.store):
+        logging.getLogger("vaxmail").warning("%s", warning)
     try:
         if args.once:
             result = svc.run_once()

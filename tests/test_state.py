@@ -270,6 +270,7 @@ def test_stats_for_the_digest(store):
     assert store.last_submission_by_unit() == {"ubnd-my-hoa": d1, "ubnd-long-xuyen": d2}
 
 
+@pytest.mark.slow
 def test_threads_share_a_store(store):
     errors = []
 
@@ -289,6 +290,7 @@ def test_threads_share_a_store(store):
     assert [store.count_replies(f"t{n}@x", "2021-08-25") for n in range(4)] == [50] * 4
 
 
+@pytest.mark.slow
 def test_bulk_forwarded_100k(store, capsys):
     """100,000 people in one batch, then one lookup of 100,000: numbers reported, not asserted."""
     s = sub(store, "bulk")
@@ -390,3 +392,15 @@ def test_a_state_directory_with_the_old_database_name_keeps_its_state(tmp_path):
 def test_open_store_takes_the_state_directory_only(tmp_path):
     with pytest.raises(ValueError):
         open_store(tmp_path / "state.db")
+
+
+def test_the_sqlite_store_implements_every_part_of_the_protocol(store):
+    from service.state import store as protocol
+    parts = [protocol.Transactions, protocol.IncomingLog, protocol.SubmissionLog, protocol.ForwardingLog,
+             protocol.HeldItems, protocol.Lookups, protocol.Accounts, protocol.ReplyCounts,
+             protocol.OutboxIndex, protocol.Records, protocol.DigestStats]
+    assert set(protocol.Store.__mro__) >= set(parts)
+    for part in parts:
+        assert part in type(store).__mro__
+        for name in part.__abstractmethods__:
+            assert callable(getattr(type(store), name)) and name not in type(store).__abstractmethods__

@@ -39,6 +39,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import Message
 
+from service.sniff import ole_holds_workbook, workbook_suffix, zip_names
+
 SPREADSHEET_EXTENSIONS = {".xlsx", ".xlsm", ".xls", ".csv"}
 SPREADSHEET_TYPES = {
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
@@ -202,6 +204,22 @@ def _addresses(value, out: Extracted) -> list[tuple[str, str]]:
     return [(_clean_line(n), a.strip().lower()) for n, a in pairs if a and "@" in a]
 
 
+def _legacy_names(pairs: list[tuple[str, str]], raw: str | None) -> list[tuple[str, str]]:
+    """Display names decoded by the legacy rule: adjacent RFC 2047 encoded words join without
+    the space between them (a name split mid-word, "trườn" + "g", reads "trường"; the
+    default policy keeps the space). Addresses stay as the policy parsed them."""
+    if not raw or "=?" not in raw:
+        return pairs
+    try:
+        legacy = [(_clean_line(n), a.strip().lower()) for n, a in email.utils.getaddresses([_unmangle(raw)])
+                  if a and "@" in a]
+    except Exception:  # noqa: BLE001 - keep the policy's names
+        return pairs
+    if [a for _, a in legacy] != [a for _, a in pairs]:
+        return pairs
+    return [(name or old, a) for (old, a), (name, _) in zip(pairs, legacy)]
+
+
 def _usable(addr: str) -> bool:
     """An address we can store and answer: plain ASCII, no raw 8-bit bytes (RFC 6532 UTF-8,
     undecodable bytes as surrogates), no spaces or control characters. Whether it is a unit's
@@ -211,34 +229,6 @@ def _usable(addr: str) -> bool:
 
 def _msg_ids(text: str | None) -> list[str]:
     return re.findall(r"<[^<>\s]+>", _unmangle(str(text))) if text else []
-
-
-# --------------------------------------------------------------------------- sniffing
-
-def _is_ole_workbook(data: bytes) -> bool:
-    if not data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        return False
-    return ("Workbook".encode("utf-16-le") in data
-            or "Book\0".encode("utf-16-le") in data)
-
-
-def _zip_names(data: bytes) -> list[str] | None:
-    if not data.startswith(b"PK"):
-        return None
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            return zf.namelist()
-    except Exception:  # noqa: BLE001
-        return None
-
-
-def _sniff_xlsx(names: list[str] | None) -> str | None:
-    if names is None:
-        return None
-    lowered = {n.lower() for n in names}
-    if "xl/workbook.xml" in lowered:
-        return ".xlsm" if "xl/vbaproject.bin" in lowered else ".xlsx"
-    return None
 
 
 # --------------------------------------------------------------------------- zip names
@@ -429,11 +419,11 @@ class _Walker:
             return "image", ext
         if ext in MESSAGE_EXTENSIONS or ctype in ("message/rfc822", "message/global"):
             return "message", ext
-        names = _zip_names(data)
-        sniffed = _sniff_xlsx(names)
+        names = zip_names(data)
+        sniffed = workbook_suffix(names)
         if sniffed:
             return "spreadsheet", sniffed
-        if _is_ole_workbook(data):
+        if ole_holds_workbook(data):
             return "spreadsheet", ".xls"
         if ctype in SPREADSHEET_TYPES and not ext:
             return "spreadsheet", SPREADSHEET_TYPES[ctype]
@@ -660,7 +650,7 @@ def _read_headers(msg: Message, out: Extracted) -> None:
         out.subject = out.subject[:SUBJECT_CHARS - 1].rstrip() + "…"
     try:
         froms = msg.get_all("From") or []
-        senders = _addresses(_header(msg, "From", out), out)
+        senders = _legacy_names(_addresses(_header(msg, "From", out), out), _raw_header(msg, "From"))
         if len(froms) > 1 or len(senders) > 1:
             out.problem("from-ambiguous")  # whom to believe? nobody: the message is held
         elif senders and not _usable(senders[0][1]):
