@@ -21,6 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..directory import Directory, District, Unit
+from ..forms.issues import titles
 from ..state.store import DigestStats, UnitStats
 
 START = "0001-01-01"  # "since the start": every day the store knows
@@ -227,14 +228,15 @@ class Figures:
 
 
 def load_labels(templates: Path) -> dict[str, dict[str, str]]:
-    """Short Vietnamese names of error codes and held kinds (mail_templates/digest_labels.toml)."""
+    """Short Vietnamese names of error codes (the issue types' titles) and of held kinds
+    (mail_templates/digest_labels.toml)."""
     path = Path(templates) / "digest_labels.toml"
     try:
         with open(path, "rb") as fh:
             data = tomllib.load(fh)
     except FileNotFoundError:
         data = {}
-    return {"errors": dict(data.get("errors", {})), "held": dict(data.get("held", {}))}
+    return {"errors": titles(), "held": dict(data.get("held", {}))}
 
 
 def short_district(d: District) -> str:
