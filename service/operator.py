@@ -98,6 +98,7 @@ RELEASE: dict[str, Release] = {
     "unknown-facility": Release("rerun"),
     "no-route": Release("rerun"),
     "reply-cap": Release("rerun"),
+    "unverified": Release("rerun"),  # the operator vouches for the sender (not verified again)
     "failed": Release("unpark"),
     "automatic": Release("refuse", "automatic"),
     "reply": Release("refuse", "reply"),
