@@ -63,7 +63,8 @@ def demo(demo_template, tmp_path):
 def app(demo):
     a = create_app(demo / "vaxmail.toml")
     a.testing = False  # errors as the real server answers them
-    return a
+    yield a
+    a.extensions["vaxmail"].close()  # the file-check worker, the store
 
 
 def login(app, who=OPERATOR):
@@ -308,6 +309,7 @@ def test_user_command_reads_the_password_from_stdin_and_disables(demo, monkeypat
     assert r.status_code == 401
     assert run("enable", "minh").returncode == 0
     login(app, ("minh", "mat-khau-thu-hai"))
+    app.extensions["vaxmail"].close()
     store = open_store(demo / "state")
     try:
         (u,) = [x for x in store.users() if x.name == "minh"]

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hmac
 import os
 import secrets
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -101,6 +102,9 @@ class Console:
         self.max_failures = int(w.get("lockout_failures", 5))
         self.lock_minutes = float(w.get("lockout_minutes", 15))
         self.words = wording(self.settings)
+        self._checker = None
+        self._checker_for: Settings | None = None
+        self._checker_lock = threading.Lock()
 
     def current(self) -> Settings:
         """The settings, reloaded when the config or the directory file changed (the operator
@@ -119,8 +123,30 @@ class Console:
             self._stamp = (mtime(self.config), mtime(s.directory_path), mtime(s.routing_path))
         return self._settings
 
-    def desk(self) -> Desk:
-        return Desk(self.current(), store=self.store)
+    def checker(self):
+        """The bounded worker process that checks files (as in the daemon), for the settings
+        in force: a hostile file cannot take the console down with it."""
+        from ..forms.worker import CheckPool, Limits
+        settings = self.current()
+        with self._checker_lock:
+            if self._checker is None or self._checker_for is not settings:
+                if self._checker is not None:
+                    self._checker.close()
+                work = make_private_dir(settings.state_dir / "work")
+                self._checker = CheckPool(settings.directory, work, Limits.from_settings(settings))
+                self._checker_for = settings
+            return self._checker
+
+    def close(self) -> None:
+        with self._checker_lock:
+            if self._checker is not None:
+                self._checker.close()
+                self._checker = None
+        self.store.close()
+
+    def desk(self, checks: bool = False) -> Desk:
+        """The operator's desk; ``checks``: files it processes are checked in the worker."""
+        return Desk(self.current(), store=self.store, checker=self.checker() if checks else None)
 
     def say(self, key: str, **values) -> str:
         template = self.words.get("web", {}).get(key, key)
@@ -250,7 +276,7 @@ def create_app(config: str | Path) -> Flask:
 
     @app.post("/held/<int:held_id>/release")
     def release(held_id: int):
-        with console.desk() as desk:
+        with console.desk(checks=True) as desk:
             result = desk.release(held_id, by=f"web:{g.user.name}")
         _flash(result)
         return redirect(url_for("held_detail", held_id=held_id), code=303)
@@ -345,5 +371,8 @@ def serve(config: str | Path, listen: str | None = None) -> None:  # pragma: no 
     console: Console = app.extensions["vaxmail"]
     listen = listen or str(console.settings.section("web").get("listen", "127.0.0.1:8080"))
     host, _, port = listen.rpartition(":")
-    waitress_serve(app, host=host.strip("[]") or "127.0.0.1", port=int(port), threads=4, ident="vaxmail")
+    try:
+        waitress_serve(app, host=host.strip("[]") or "127.0.0.1", port=int(port), threads=4, ident="vaxmail")
+    finally:
+        console.close()
 

@@ -6,7 +6,6 @@ already live in ``mail_templates`` (held kinds, error codes).
 from __future__ import annotations
 
 import os
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -143,21 +142,9 @@ def held_detail(console: "Console", held_id: int) -> dict[str, Any] | None:
     checks = []
     facilities: list[str] = []
     if item is not None:
-        from ..forms.engine import check_file
+        checker = console.checker()
         for f in item.files:
-            suffix = Path(f.name).suffix.lower()[:8] or ".bin"
-            fd, tmp = tempfile.mkstemp(suffix=suffix, dir=make_work(settings))
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(f.data)
-                report = check_file(tmp, directory=settings.directory, today=item.received_at.date())
-            except Exception:  # noqa: BLE001 - a file the engine cannot read is shown as such
-                report = None
-            finally:
-                os.unlink(tmp)
-            if report is None:
-                checks.append({"name": f.name, "fatal": "—", "errors": [], "warnings": 0})
-                continue
+            report, _annotated = checker.check(f.name, f.data, item.received_at.date())
             for e in report.errors:
                 if e.code == "facility-unknown" and e.value and str(e.value) not in facilities:
                     facilities.append(str(e.value))
@@ -170,12 +157,6 @@ def held_detail(console: "Console", held_id: int) -> dict[str, Any] | None:
             "suggestion": suggestion(h, item, facilities, settings),
             "directory_path": str(settings.directory_path),
             "events": [e for e in events if e["event"].startswith("held-")]}
-
-
-def make_work(settings) -> str:
-    work = settings.state_dir / "work"
-    work.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return str(work)
 
 
 def _toml_str(s: str) -> str:
