@@ -41,6 +41,9 @@ def run(args) -> int:
     _setup_logging()
     os.umask(0o077)  # state, spools and logs: the service user only
     svc = _service(args)
+    from .security import start_warnings
+    for warning in start_warnings(svc.settings, svc.store):
+        logging.getLogger("vaxmail").warning("%s", warning)
     try:
         if args.once:
             result = svc.run_once()
@@ -50,10 +53,7 @@ def run(args) -> int:
         from .runner import sd_notify
 
         def on_term(signum, frame):
-            svc.stop.set()
-            wake = getattr(svc, "_wake", None)
-            if wake is not None:
-                wake.set()
+            svc.request_stop()
 
         signal.signal(signal.SIGTERM, on_term)
         signal.signal(signal.SIGINT, on_term)
@@ -87,6 +87,7 @@ def status(args) -> int:
             "held_dropped": svc.store.get_value("held_dropped"),
             "mailbox": svc.store.get_value("mailbox"),
             "last_digest": svc.store.get_value("last_digest"),
+            "runners": svc.store.get_value("runners"),
             "security": security_status(svc.settings),
         }
         if args.json:
@@ -274,7 +275,13 @@ def folders(args) -> int:
     if settings.folder_path is None:
         print("vaxmail: no [folder] path configured", file=sys.stderr)
         return 2
-    for folder, name in create_unit_folders(settings.folder_path, settings.directory):
+    from .state import open_store, store_options
+    store = open_store(settings.state_dir, **store_options(settings))
+    try:  # the exact names are kept: the intake knows a unit's folder by them only
+        made = create_unit_folders(settings.folder_path, settings.directory, store)
+    finally:
+        store.close()
+    for folder, name in made:
         print(f"{folder}\t{name}")
     return 0
 

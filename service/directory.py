@@ -7,6 +7,7 @@ the many ways people write them, facilities by name or abbreviation, units by se
 from __future__ import annotations
 
 import re
+import unicodedata
 import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -328,9 +329,11 @@ class Directory:
         return None
 
     def unit_for_folder(self, folder: str) -> Unit | None:
-        f = fold(folder)
+        """The unit whose shared subfolder is exactly this name (NFC). Never by folding: a
+        folder "LONG XUYEN - PHUONG MY BINH" is not that ward's."""
+        want = unicodedata.normalize("NFC", folder or "")
         for u in self.units:
-            if fold(u.folder) == f:
+            if u.folder and unicodedata.normalize("NFC", u.folder) == want:
                 return u
         return None
 

@@ -9,7 +9,9 @@
 - The pipeline runner claims one entry at a time, processes it into a Plan and commits it
   (outbox first, then one state transaction), then drops the entry.
 - The sender drains the outbox with retries and backoff.
-Start-up recovers claimed entries, so a crash or kill -9 at any point loses nothing, and the
+Each loop is a runner object (``runners.py``: mail intake, folder intake, pipeline, outbox
+sender, scheduler) with ``run_once`` / ``stop`` / ``health``; ``run_forever`` starts them,
+watches them (systemd's watchdog, a runner that died) and stops them. Start-up recovers claimed entries, so a crash or kill -9 at any point loses nothing, and the
 state's record of finished items means nothing is done twice.
 """
 from __future__ import annotations
@@ -30,6 +32,8 @@ from .outbox.spool import Outbox
 from .pipeline import Context, process
 from .pipeline.commit import commit
 from .queue import Entry, Queue
+from . import runners
+from .runners import Runner
 from .state import open_store, store_options
 
 log = logging.getLogger("vaxmail")
@@ -42,6 +46,8 @@ CRASH_ATTEMPTS = 3  # an entry in hand when the daemon died this often is parked
 RETRY_DELAY = 30.0  # seconds before a failed entry is tried again (the queue behind goes on)
 STOP_GRACE = 12.0  # seconds SIGTERM waits for the item in hand (the contract: exit within 15 s)
 WATCHDOG_STALL = 100.0  # seconds without pipeline progress before systemd's watchdog may fire
+SUPERVISE_EVERY = 5.0  # seconds between the supervisor's looks (watchdog, dead runners)
+HEALTH_EVERY = 30.0  # seconds between health snapshots written to the store (vaxmail status)
 
 
 
@@ -59,7 +65,7 @@ class Service:
         self.folder = self._open_folder()
         self.sender = open_sender(settings, self.outbox, self.store)
         self.stop = threading.Event()
-        self._threads: list[threading.Thread] = []
+        self._runners: list[Runner] = []
         self.unfinished = False
         self.retry_delay = RETRY_DELAY
 
@@ -247,105 +253,64 @@ class Service:
         purge(self.settings, self.store, now=now, mailbox=self.mail)
         return True
 
+    def build_runners(self) -> list[Runner]:
+        """The daemon's runners, in start order (intakes wake the pipeline, which wakes the sender)."""
+        sender = runners.OutboxSender(self)
+        pipeline = runners.Pipeline(self, then=sender)
+        parts: list[Runner] = [runners.MailIntake(self, then=pipeline)]
+        if self.folder is not None:
+            parts.append(runners.FolderIntake(self, then=pipeline))
+        return parts + [pipeline, sender, runners.Scheduler(self), runners.Retention(self)]
+
+    def request_stop(self) -> None:
+        """Stop every runner after the item in hand (SIGTERM, SIGINT). Safe in a signal handler."""
+        self.stop.set()
+        for r in self._runners:
+            r.stop()
+
+    def health(self) -> dict[str, dict]:
+        return {r.name: r.health().as_dict() for r in self._runners}
+
     def run_forever(self, notify=None) -> None:
-        """The daemon: threads for intake, pipeline and sending; returns after ``stop``."""
+        """The daemon: start the runners, watch them, stop them; returns after ``request_stop``."""
         self.recover()
         self.ctx.checker.start()
-        wake = threading.Event()
-        self._wake = wake
-
-        def mail_loop():
-            sweep = self.settings.mailbox.sweep_seconds
-            while not self.stop.is_set():
-                try:
-                    if self.take_mail():
-                        wake.set()
-                    if self.mail is not None:
-                        self.mail.wait(min(sweep, 60.0))
-                    else:
-                        self.stop.wait(sweep)
-                except Exception as exc:  # noqa: BLE001
-                    log.error("mail intake: %s", type(exc).__name__)
-                    self.stop.wait(5)
-
-        def folder_loop():
-            while not self.stop.is_set():
-                try:
-                    if self.folder.watch_once(self.stop):
-                        wake.set()
-                except Exception as exc:  # noqa: BLE001
-                    log.error("folder intake: %s", type(exc).__name__)
-                    self.stop.wait(5)
-
-        def send_loop():
-            while not self.stop.is_set():
-                try:
-                    self.send()
-                except Exception as exc:  # noqa: BLE001
-                    log.error("sender: %s", type(exc).__name__)
-                self._send_wake.wait(10)
-                self._send_wake.clear()
-
-        def retention_loop():  # the daily purge of personal data ([retention] days)
-            while not self.stop.is_set():
-                try:
-                    self.purge_if_due()
-                except Exception as exc:  # noqa: BLE001
-                    log.error("retention: %s", type(exc).__name__)
-                self.stop.wait(3600)
-
-        self._send_wake = threading.Event()
-        loops = [("mail", mail_loop)] + ([("folder", folder_loop)] if self.folder else []) + \
-                [("send", send_loop), ("retention", retention_loop)]
-        for name, fn in loops:
-            t = threading.Thread(target=fn, name=f"vaxmail-{name}", daemon=True)
-            t.start()
-            self._threads.append(t)
-        scheduler = None
-        try:
-            from .digest.schedule import DigestScheduler
-            scheduler = DigestScheduler(self.settings, self.store, self.outbox, self.ctx.renderer)
-            scheduler.start()
-            scheduler.run_due()
-        except ImportError:
-            pass
-        except Exception as exc:  # noqa: BLE001
-            log.error("digest scheduler: %s", type(exc).__name__)
-        beat = [time.monotonic()]
-
-        def pipeline_loop():
-            while not self.stop.is_set():
-                try:
-                    if self.drain():
-                        self._send_wake.set()
-                except Exception as exc:  # noqa: BLE001
-                    log.error("pipeline: %s", type(exc).__name__)
-                beat[0] = time.monotonic()
-                wake.wait(2)
-                wake.clear()
-
-        pipeline = threading.Thread(target=pipeline_loop, name="vaxmail-pipeline", daemon=True)
-        pipeline.start()
+        self._runners = self.build_runners()
+        for r in self._runners:
+            r.start()
+        pipeline = next(r for r in self._runners if r.name == "pipeline")
         if notify:
             notify("READY=1")
-        while not self.stop.wait(5):
+        last_health = 0.0
+        while not self.stop.wait(SUPERVISE_EVERY):
             # the watchdog is fed only while the pipeline keeps moving (one huge file takes ~25 s)
-            if notify and time.monotonic() - beat[0] < WATCHDOG_STALL:
+            if notify and time.monotonic() - pipeline.last_beat < WATCHDOG_STALL:
                 notify("WATCHDOG=1")
+            for r in self._runners:
+                if not r.alive and not r.stopped:
+                    log.error("runner %s ended; starting it again", r.name)
+                    r.start()
+            if time.monotonic() - last_health >= HEALTH_EVERY:
+                last_health = time.monotonic()
+                self._record_health()
         if notify:
             notify("STOPPING=1")
+        self.request_stop()
         deadline = time.monotonic() + STOP_GRACE
-        wake.set()
-        pipeline.join(timeout=max(0.0, deadline - time.monotonic()))
-        if scheduler is not None:
-            scheduler.shutdown()
-        self._send_wake.set()
-        for t in self._threads:
-            t.join(timeout=max(0.0, deadline - time.monotonic()))
+        # the pipeline first: it may hand the sender one more batch
+        for r in [pipeline] + [r for r in self._runners if r is not pipeline]:
+            r.join(deadline - time.monotonic())
         # An item still in hand after the grace period is left claimed: the next start
         # recovers it and, its commit being all-or-nothing, processes it exactly once.
-        self.unfinished = pipeline.is_alive() or any(t.is_alive() for t in self._threads
-                                                      if t.name.endswith("send"))
+        self.unfinished = any(r.alive for r in self._runners if r.name in ("pipeline", "outbox"))
+        if not self.unfinished:
+            self._record_health()
+
+    def _record_health(self) -> None:
+        try:
+            self.store.set_value("runners", {"at": time.time(), **self.health()})
+        except Exception as exc:  # noqa: BLE001 - health is a report, never a reason to stop
+            log.error("recording runner health: %s", type(exc).__name__)
 
     def __enter__(self) -> "Service":
         return self

@@ -1,2 +1,3 @@
-"""Shared fixtures: the real mail servers (a private Dovecot, aiosmtpd) live in mailservers.py."""
-pytest_plugins = ["tests.mailservers"]
+"""Shared fixtures: the real mail servers (a private Dovecot, aiosmtpd) live in mailservers.py;
+the session-wide check that no log line carries personal data lives in privacy_guard.py."""
+pytest_plugins = ["tests.mailservers", "tests.privacy_guard"]

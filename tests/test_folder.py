@@ -139,10 +139,7 @@ class Daemon:
         return self.svc
 
     def __exit__(self, *exc):
-        self.svc.stop.set()
-        wake = getattr(self.svc, "_wake", None)
-        if wake is not None:
-            wake.set()
+        self.svc.request_stop()
         self.thread.join(timeout=15)
         self.svc.close()
         assert not self.thread.is_alive()

@@ -355,6 +355,12 @@ def test_mixed_file_routed_row_by_row_and_import_results_close_the_loop(tmp_path
     assert "Nguyễn Văn An" not in text and "đã nhập được 1 người; 1 người bị từ chối" in flat
     failed_back = read_forward(next(back_mail.iter_attachments()).get_payload(decode=True))
     assert failed_back["rows"] == 1 and failed_back["errors"] == []
+    # the same result sent again: counted once, and the unit is not told twice
+    (maildir / "new" / "3.3.test").write_bytes(_mail(
+        TTYT, f"Re: {fw[TTYT]['Subject']}", wb_path.read_bytes(), "ket_qua.xlsx",
+        "Gửi lại kết quả.", in_reply_to=str(fw[TTYT]["Message-ID"])))
+    run()
+    assert len(smtp.wait_for(5, timeout=2)) == 4
     # "entered" in the digest comes from column Z
     svc = Service(load_settings(cfg))
     try:
@@ -477,3 +483,18 @@ def test_export_keeps_a_national_list_in_the_national_template(tmp_path):
     back = check(out)
     assert national.is_national(back.layout.columns) and back.errors == []
     assert [r.form for r in back.records] == ["mau1", "mau2"]
+
+
+def test_entered_people_add_up_across_result_files_and_count_once(tmp_path):
+    from service.state import open_store
+    store = open_store(tmp_path / "state")
+    try:
+        store.record_forwarded("VX-AAAAAA", "mau1", "ttyt-883", ["089080123456", "P|an|01/01/1990|0912345678"])
+        store.record_forwarded("VX-AAAAAA", "mau2", "ttyt-883", ["089075001234"])
+        assert store.confirm_people("VX-AAAAAA", "ttyt-883", ["089080123456"]).rows_confirmed == 1
+        again = store.confirm_people("VX-AAAAAA", "ttyt-883", ["089080123456"])  # the same result twice
+        assert again.rows_confirmed == 1
+        both = store.confirm_people("VX-AAAAAA", "ttyt-883", ["089075001234", "P|an|01/01/1990|0912345678"])
+        assert (both.rows_sent, both.rows_confirmed) == (3, 3)
+    finally:
+        store.close()

@@ -204,6 +204,7 @@ PROBES = {
     ("mailbox", "done_folder"): (MD, MD + 'done_folder = "Xong"', _mail(lambda m: m.done_path.name)),
     ("mailbox", "idle_cycle_seconds"): (MB, MB + "idle_cycle_seconds = 20", _mail(lambda m: m.idle_cycle)),
     ("mailbox", "timeout_seconds"): (MB, MB + "timeout_seconds = 7", _mail(lambda m: m.timeout)),
+    ("mailbox", "sweep_seconds"): (MD, MD + "sweep_seconds = 7", lambda tmp, text: _mail_runner(tmp, text).sweep),
     ("smtp", "url"): ("", '[smtp]\nurl = "file:{tmp}/out"', _sender(lambda s: s is None)),
     ("smtp", "password_env"): (SM, SM + 'password_env = "OTHER_PASSWORD"', _sender(lambda s: s.transport.password)),
     ("smtp", "password_credential"): (SM, SM + 'password_credential = "other"', _sender(lambda s: s.transport.password)),
@@ -230,6 +231,15 @@ DATA = {  # a copy of a shipped data file with one change, for the [data] keys
 }
 
 
+def _mail_runner(tmp, text):
+    from service.runners import MailIntake
+    svc = _service(tmp, text)
+    try:
+        return MailIntake(svc)
+    finally:
+        svc.close()
+
+
 def _service_attr(tmp, text, name):
     svc = _service(tmp, text)
     try:
@@ -241,7 +251,6 @@ def _service_attr(tmp, text, name):
 # Keys whose behaviour is shown by a test elsewhere (the test's name), or that another issue's
 # code consumes (and tests) — declared here so the schema is complete.
 ELSEWHERE = {
-    ("mailbox", "sweep_seconds"): "runner objects (issue 8 phase 2)",
     ("smtp", "from_name"): "test_pipeline_rules.test_from_name_is_the_display_name_of_what_is_sent",
     ("folder", "path"): "tests/test_folder.py",
     ("limits", "max_attachments"): "test_pipeline_rules.test_max_attachments_caps_the_files_read_from_one_message",

@@ -26,6 +26,7 @@ ever overwritten: clashes get " (2)", " (3)" ….
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
@@ -49,6 +50,9 @@ from .folder_watch import FolderWatcher
 log = logging.getLogger("vaxmail.folder")
 
 PLACED = "placed.json"
+UNIT_FOLDERS_KEY = "unit-folders"  # state value: {folder name as created: unit key}
+LINK_ASIDE = " - liên kết bị bỏ qua"  # a link standing where we need a folder is renamed aside
+RESULT_MODE = 0o640
 IDLE_WAIT = 2.0  # seconds watch_once blocks when nothing is settling
 BUSY_WAIT = 0.2  # … and while files settle
 
@@ -94,6 +98,7 @@ class FolderIntake:
         self._warned: set[tuple[str, str]] = set()
         self._next_rescan = 0.0
         self._root_warned = False
+        self.result_gid = _result_gid(f.result_group)
 
     # ------------------------------------------------------------------ places
     def _rel(self, path: Path) -> str | None:
@@ -104,11 +109,63 @@ class FolderIntake:
         return rel.as_posix() if rel.parts else None
 
     def _unit_key(self, rel: str) -> str | None:
+        """The unit owning the top folder: by the exact name ``vaxmail folders`` created (kept
+        in the state), else the directory's exact folder name. Never by folding."""
         parts = rel.split("/")
         if len(parts) < 2:
             return None  # top level: nobody's folder
+        made = self.store.get_value(UNIT_FOLDERS_KEY) or {}
+        key = made.get(nfc(parts[0]))
+        if key and self.directory.unit(key) is not None:
+            return key
         unit = self.directory.unit_for_folder(nfc(parts[0]))
         return unit.key if unit else None
+
+    def _no_links(self, path: Path) -> bool:
+        """True when ``path`` is inside the share and no part of it is a symbolic link."""
+        p = os.path.abspath(path)
+        return os.path.realpath(p) == p and (p == str(self.root) or p.startswith(str(self.root) + os.sep))
+
+    def _links(self, start: Path):
+        """Symbolic links under ``start`` (to files or folders), never followed."""
+        for dirpath, dirnames, filenames in os.walk(start):
+            dirnames[:] = [d for d in dirnames if not is_ignored_dir(d)]
+            for name in dirnames + filenames:
+                p = Path(dirpath) / name
+                if os.path.islink(p):
+                    yield p
+
+    def _take_link(self, path: Path) -> str:
+        """A link in a unit's folder is answered and moved aside; its target is never read."""
+        rel = self._rel(path)
+        if rel is None:
+            return "gone"
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            return "gone"
+        sig = Signature(0, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+        if self._known.get(str(path)) == sig:
+            return "known"
+        unit = self._unit_key(rel)
+        if unit is None:
+            self._warn(path, "symbolic link outside a unit folder (ignored, never followed)")
+            self._known[str(path)] = sig
+            return "ignored"
+        base, key = self._identity(rel, unit, st.st_mtime_ns, b"symlink")
+        if self._is_known(key):
+            self._known[str(path)] = sig
+            return "known"
+        shown, raw = _safe_rel(rel)
+        meta = {"source": "folder", "path": shown, "unit": unit, "taken_at": time.time(), "size": 0,
+                "mtime_ns": st.st_mtime_ns, "key": key, "base": base, "link": True}
+        if raw is not None:
+            meta["path_hex"] = raw
+        self.inq.put(b"", key=self._queue_key(key), meta=meta)
+        self._known[str(path)] = sig
+        log.warning("shared folder: a symbolic link in %r (file id %s) is answered and moved aside, never followed",
+                    shown.split("/")[0], _path_id(rel))
+        return "queued"
 
     def _walk(self, start: Path):
         """Every candidate file under ``start`` (skipping hidden, system and output folders)."""
@@ -167,14 +224,20 @@ class FolderIntake:
         if sig.size > self.max_bytes:
             self._warn(path, "file larger than [limits] max_file_mb")
             return "large", None
+        if not self._no_links(path.parent):
+            return "gone", None  # a folder replaced by a link meanwhile: never read through it
         try:
-            data = path.read_bytes()
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            with os.fdopen(fd, "rb") as fh:
+                data = fh.read(sig.size + 1)
         except (FileNotFoundError, NotADirectoryError):
             return "gone", None
         except PermissionError:
             self._warn(path, "permission denied")
             return "denied", None
         except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                return "gone", None  # became a link: the link pass answers it, never follows it
             self._warn(path, type(exc).__name__)
             return "error", None
         if signature(path) != sig or len(data) != sig.size:
@@ -223,6 +286,7 @@ class FolderIntake:
         """Full rescan; with ``settle`` one wait of settle_seconds for every candidate."""
         if not self._root_ok():
             return 0
+        n = sum(self._take_link(p) == "queued" for p in self._links(self.root))
         fresh: list[tuple[Path, Signature]] = []
         for path in self._walk(self.root):
             sig = signature(path)
@@ -233,7 +297,6 @@ class FolderIntake:
             fresh.append((path, sig))
         if settle and self.settle > 0 and fresh:
             time.sleep(self.settle)
-        n = 0
         for path, sig in fresh:
             if signature(path) != sig:
                 continue  # still changing: next time
@@ -245,6 +308,9 @@ class FolderIntake:
         key = str(path)
         if key in self._pending:
             return
+        if os.path.islink(path):
+            self._take_link(path)
+            return
         rel = self._rel(path)
         if rel is None or not is_candidate_path(Path(rel)):
             return
@@ -254,6 +320,8 @@ class FolderIntake:
         self._pending[key] = _Pending(sig, now)
 
     def _rescan_into_pending(self, now: float) -> None:
+        for path in self._links(self.root):
+            self._take_link(path)
         for path in self._walk(self.root):
             self._consider(path, now)
 
@@ -333,6 +401,9 @@ class FolderIntake:
             key = self._identity(rel, meta.get("unit"), int(meta.get("mtime_ns", 0)), data)[1]
         taken = float(meta.get("taken_at") or time.time())
         name = nfc(Path(rel).name) or "tep.xlsx"
+        if meta.get("link"):  # answered, never read
+            return Item(key=key, source="folder", received_at=datetime.fromtimestamp(taken, VN),
+                        skipped=[(name, "symlink")], unit_key=meta.get("unit"), folder_file=rel)
         if meta.get("too_large"):
             return Item(key=key, source="folder", received_at=datetime.fromtimestamp(taken, VN),
                         skipped=[(name, "too-large")], unit_key=meta.get("unit"), folder_file=rel)
@@ -359,10 +430,14 @@ class FolderIntake:
         return True
 
     def _mkdirs(self, base: Path, names: list[str]) -> Path:
+        if not self._no_links(base):
+            raise OSError(errno.ELOOP, "a unit folder is a symbolic link", str(base))
         mode = base.stat().st_mode & 0o7777
         here = base
         for name in names:
             here = find_child(here, name)
+            if os.path.islink(here):  # never write through a link: move it aside
+                os.rename(here, self._free(here.parent, here.name + LINK_ASIDE))
             if not here.is_dir():
                 try:
                     here.mkdir()
@@ -412,13 +487,18 @@ class FolderIntake:
         n = 1
         while True:
             target = dest / numbered(stem, ext, n)
-            if nfc(target.name) not in taken and not target.exists():
+            if nfc(target.name) not in taken and not os.path.lexists(target):
                 return target
             n += 1
 
     def _write_result(self, target: Path, data: bytes, mode: int) -> None:
-        """Put a result file beside the drop; an identical one (a re-run) is left as it is."""
-        if target.exists():
+        """Put a result file beside the drop (0640, [folder] result_group); an identical one
+        (a re-run) is left as it is. Never through a link, never outside the share."""
+        if not self._no_links(target.parent):
+            raise OSError(errno.ELOOP, "a result folder is a symbolic link", str(target.parent))
+        if os.path.islink(target):
+            target = self._free(target.parent, target.name)  # a planted link: never read or replaced
+        elif target.exists():
             try:
                 if target.read_bytes() == data:
                     return
@@ -432,9 +512,11 @@ class FolderIntake:
             os.fsync(fh.fileno())
         try:
             os.chmod(tmp, mode)
-        except OSError:
-            pass
-        if target.exists():  # appeared meanwhile
+            if self.result_gid is not None:
+                os.chown(tmp, -1, self.result_gid)
+        except OSError as exc:
+            self._warn(tmp, f"result mode/group not set ({type(exc).__name__})")
+        if os.path.lexists(target):  # appeared meanwhile
             target = self._free(target.parent, target.name)
         os.rename(tmp, target)
 
@@ -446,32 +528,35 @@ class FolderIntake:
         code = self.store.tracking_code(item.key)
         rdir = results_dir(self.state_dir, code)
         src = self._src(meta)
-        sig = signature(src)
-        ours = sig is not None and sig.size == meta.get("size") and sig.mtime_ns == meta.get("mtime_ns")
+        if meta.get("link"):  # the link itself (lstat), never its target
+            try:
+                st = os.lstat(src)
+                ours = os.path.islink(src) and st.st_mtime_ns == meta.get("mtime_ns")
+            except FileNotFoundError:
+                ours = False
+        else:
+            sig = signature(src)
+            ours = sig is not None and sig.size == meta.get("size") and sig.mtime_ns == meta.get("mtime_ns")
+        if ours and not self._no_links(src.parent):
+            ours = False  # a folder on the way became a link: never move through it
         if not ours and not rdir.is_dir():
             return  # finished before (or the file was taken away): nothing left to do
         placed = self._place(meta, item, plan, code, rdir)
         dest = self.root / placed["dir"]
-        mode = 0o664
-        if ours:
-            try:
-                mode = os.stat(src).st_mode & 0o666 or mode
-            except OSError:
-                pass
         for rname, target_name in placed["results"].items():
             try:
                 data = (rdir / rname).read_bytes()
             except FileNotFoundError:
                 continue
-            self._write_result(dest / target_name, data, mode)
+            self._write_result(dest / target_name, data, RESULT_MODE)
         if ours:
             target = dest / placed["name"]
-            if target.exists() and not os.path.samefile(target, src):
+            if os.path.lexists(target) and not _same_entry(target, src):
                 target = self._free(dest, placed["name"])
-            if target.exists():  # the same file under both names: a crash between link and unlink
+            if os.path.lexists(target):  # the same file under both names: a crash between link and unlink
                 os.unlink(src)
             else:
-                os.rename(src, target)
+                os.rename(src, target)  # rename moves a link itself, never its target
             try:
                 fsync_dir(dest)
             except OSError:
@@ -488,6 +573,26 @@ class FolderIntake:
         self.watcher.close()
 
 
+def _same_entry(a: Path, b: Path) -> bool:
+    """Both names are the same directory entry's inode (links compared as links)."""
+    try:
+        sa, sb = os.lstat(a), os.lstat(b)
+    except FileNotFoundError:
+        return False
+    return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
+
+
+def _result_gid(name: str) -> int | None:
+    if not name:
+        return None
+    import grp
+    try:
+        return grp.getgrnam(name).gr_gid
+    except KeyError:
+        log.warning("shared folder: [folder] result_group %r is not a group on this machine", name)
+        return None
+
+
 def _names_in(folder: Path) -> set[str]:
     """Names in a folder, NFC (a name written in NFD by a Mac clashes with its NFC twin)."""
     try:
@@ -496,14 +601,25 @@ def _names_in(folder: Path) -> set[str]:
         return set()
 
 
-def create_unit_folders(root: Path, directory) -> list[tuple[str, str]]:
-    """One subfolder per unit of the directory; returns (folder, unit name) for each."""
+def create_unit_folders(root: Path, directory, store=None) -> list[tuple[str, str]]:
+    """One subfolder per unit of the directory; returns (folder, unit name) for each. With a
+    store, the exact names created are kept (``unit-folders``): the intake knows a unit's folder
+    by that name only (a look-alike is nobody's)."""
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     out: list[tuple[str, str]] = []
+    made: dict[str, str] = dict(store.get_value(UNIT_FOLDERS_KEY) or {}) if store is not None else {}
     for unit in directory.units:
         if not unit.folder:
             continue
-        find_child(root, unit.folder).mkdir(exist_ok=True)
+        path = find_child(root, unit.folder)
+        if os.path.islink(path):
+            log.warning("shared folder: %r is a symbolic link; moved aside", unit.folder)
+            os.rename(path, root / (unit.folder + LINK_ASIDE))
+            path = root / unit.folder
+        path.mkdir(exist_ok=True)
+        made[nfc(path.name)] = unit.key
         out.append((unit.folder, unit.name))
+    if store is not None:
+        store.set_value(UNIT_FOLDERS_KEY, made)
     return out

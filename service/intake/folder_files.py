@@ -88,9 +88,10 @@ class Signature:
 
 
 def signature(path: Path) -> Signature | None:
-    """The file's signature, or None when it is gone or not a regular file."""
+    """The file's signature, or None when it is gone or not a regular file (a symbolic link
+    is never followed: it has no signature and is never read)."""
     try:
-        st = os.stat(path)
+        st = os.lstat(path)
     except (FileNotFoundError, NotADirectoryError):
         return None
     if not stat_mod.S_ISREG(st.st_mode):

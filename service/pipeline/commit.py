@@ -113,6 +113,8 @@ def commit(plan: Plan, item: Item, store, outbox, state_dir: Path) -> None:
             store.note_reply(f"forwards:{plan.unit_key}", day)
         for code, recipient, count in plan.confirmations:
             store.confirm(code, recipient, count, at=now)
+        for code, recipient, people in plan.entered:
+            store.confirm_people(code, recipient, people, at=now)
         for event, detail in plan.audit:
             store.audit(event, plan.code, detail, at=now)
         store.audit("processed", plan.code, {"source": item.source, "outcome": plan.outcome,

@@ -62,6 +62,8 @@ class Plan:
     held: list[Held] = field(default_factory=list)
     replied_to: list[str] = field(default_factory=list)  # addresses (rate limits)
     confirmations: list[tuple[str, str, int | None]] = field(default_factory=list)  # (code, recipient key, n)
+    # the platform's import results: (code, recipient key, person keys entered); hashed by the store
+    entered: list[tuple[str, str, list[str]]] = field(default_factory=list)
     results: list[tuple[str, bytes]] = field(default_factory=list)  # folder intake: files beside the drop
     audit: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     unit_key: str | None = None

@@ -176,6 +176,17 @@ CREATE TABLE IF NOT EXISTS person_data (
 """
 PERSON_FIELDS = ("full_name", "dob", "phone")
 
+# People the national platform reported as entered (column Z of an import result), per
+# confirmation batch: keyed hashes like ``forwarded``. Created on every open.
+ENTERED_SCHEMA = """
+CREATE TABLE IF NOT EXISTS entered (
+    code      TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    id_hash   BLOB NOT NULL,
+    PRIMARY KEY (code, recipient, id_hash)
+) WITHOUT ROWID;
+"""
+
 
 def _day(d: DayLike) -> str:
     return d.isoformat() if isinstance(d, date) else str(d)
@@ -202,6 +213,7 @@ class SQLiteStore(Store):
         if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
             conn.executescript(f"BEGIN IMMEDIATE;{SCHEMA}PRAGMA user_version={SCHEMA_VERSION};COMMIT;")
         conn.executescript(PERSON_DATA_SCHEMA)
+        conn.executescript(ENTERED_SCHEMA)
 
     # -- connections and transactions
     def _conn(self) -> sqlite3.Connection:
@@ -445,6 +457,18 @@ class SQLiteStore(Store):
             rows = self._q("SELECT code, recipient, rows_sent, rows_confirmed, sent_at, confirmed_at "
                            "FROM batches WHERE code=? AND recipient=?", (code, recipient))
         return Batch(*rows[0]) if rows else None
+
+    def confirm_people(self, code: str, recipient: str, people: Sequence[str],
+                       at: float | None = None) -> Batch | None:
+        at = time.time() if at is None else at
+        digests = sorted({self._digest(p) for p in people if p})
+        conn = self._conn()
+        with self.transaction():
+            conn.executemany("INSERT OR IGNORE INTO entered (code, recipient, id_hash) VALUES (?,?,?)",
+                             [(code, recipient, d) for d in digests])
+            (n,) = conn.execute("SELECT COUNT(*) FROM entered WHERE code=? AND recipient=?",
+                                (code, recipient)).fetchone()
+        return self.confirm(code, recipient, n, at=at)
 
     def batches(self, code: str) -> list[Batch]:
         return [Batch(*r) for r in self._q(

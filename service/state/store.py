@@ -343,6 +343,14 @@ class Store(ABC):
         """The recipient confirmed ``count`` rows entered (None: all rows sent)."""
 
     @abstractmethod
+    def confirm_people(self, code: str, recipient: str, people: Sequence[str],
+                       at: float | None = None) -> Batch | None:
+        """The platform's import result: these people (ID numbers, person keys or their
+        hashes) of the batch were entered. Idempotent per person, and cumulative across result
+        files (a recipient may import a batch's Mẫu 1 and Mẫu 2 rows separately): the batch's
+        confirmed rows become the number of distinct people entered, at most the rows sent."""
+
+    @abstractmethod
     def batches(self, code: str) -> list[Batch]: ...
 
     # -- held items

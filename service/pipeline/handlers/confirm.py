@@ -112,7 +112,10 @@ def _import_result(w: Work, ctx: Context, code: str, results: list[tuple]) -> No
         return
     entered = sum(1 for _, ok, _ in results if ok)
     failed = [(rec, text) for rec, ok, text in results if not ok]
-    plan.confirmations.append((code, batch.recipient, entered))
+    # per person, so that the results of a batch's Mẫu 1 and Mẫu 2 files add up (and a
+    # result sent twice counts once)
+    people = [k for k in (national.person_key(rec.values) for rec, ok, _ in results if ok) if k]
+    plan.entered.append((code, batch.recipient, people))
     plan.outcome = "confirmed"
     plan.audit.append(("import-result", {"code": code, "entered": entered, "failed": len(failed)}))
     if failed:
@@ -147,11 +150,18 @@ def _send_back(w: Work, ctx: Context, code: str, recipient: str, entered: int, f
              "id_number": rec.values.get("id_number") or "", "reason": text} for rec, text in failed]
     rendered = ctx.renderer.render(
         "import-failed", code=code, unit=unit, recipient=_recipient_name(ctx, recipient),
-        entered=entered, failed=rows, file_name=sub.file_name if sub else "",
+        entered=entered, failed=rows, file_name=sub.file_name if len(subs) == 1 else "",
         intake=ctx.intake_address, support_phones=ctx.directory.support_phones)
     xlsx = national.write_bytes([rec for rec, _ in failed], ctx.directory,
                                 results=[text for _, text in failed])
-    mid = stable_message_id(ctx.domain, item.key, "import-failed", code, recipient)
+    # the same refusals sent again (a receiver replying twice with one result) are told once:
+    # the Message-ID follows what is refused (keyed hashes), not the reply that carried it
+    refused = sorted(ctx.store.id_hash(national.person_key(rec.values) or f"row {rec.row}") + "|" + text
+                     for rec, text in failed)
+    mid = stable_message_id(ctx.domain, "import-failed", code, recipient, *refused)
+    if ctx.store.outgoing(mid) is not None:
+        plan.audit.append(("import-failed-repeat", {"code": code, "rows": len(failed)}))
+        return
     data = build_bytes(rendered, sender=ctx.intake_address,
                        sender_name=ctx.settings.section("smtp")["from_name"],
                        to=[(unit.name if unit else "", address)], message_id=mid,
