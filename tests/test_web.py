@@ -157,6 +157,8 @@ def test_release_after_adding_the_facility_puts_the_forward_in_the_outbox(app, d
     assert "pk.hoabinh@angiang.example" in waiting and "Chuyển danh sách" in waiting
     assert "ttyt.anphu@angiang.example" not in waiting  # sent the first time: not queued again
     assert held_of(demo, "unknown-facility") == []
+    home = c.get("/").get_data(as_text=True)
+    assert "web:lan" in home and "trả lại mục đang giữ" in home  # who did what, on the overview
     store = open_store(demo / "state")
     try:
         ev = [e for e in store.audit_events(h.code) if e["event"] == "held-released"]
@@ -355,3 +357,14 @@ def test_the_real_server_serves_the_console_over_http(demo):
         proc.terminate()
         proc.wait(timeout=15)
     assert "Traceback" not in proc.stderr.read()
+
+
+@pytest.mark.parametrize("command", [["web"], ["user", "list"], ["release", "1"], ["discard", "1", "--reason", "x"]])
+def test_console_commands_refuse_a_bad_settings_file_with_exit_2(tmp_path, command, capsys):
+    cfg = tmp_path / "v.toml"
+    cfg.write_text(f'[state]\npath = "{tmp_path / "st"}"\n[web]\nlockout_failures = "nhiều"\n', encoding="utf-8")
+    with pytest.raises(SystemExit) as exc:
+        cli.main([*command, "--config", str(cfg)])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "[web]" in err and "lockout_failures" in err and not (tmp_path / "st").exists()

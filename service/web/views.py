@@ -96,7 +96,9 @@ def overview(console: "Console") -> dict[str, Any]:
         sec = security_status(settings)
     except Exception:  # noqa: BLE001 - a summary that cannot be read must not hide the page
         sec = {}
+    actions = [e for e in store.audit_events(limit=200) if e["detail"].get("by")][:15]
     return {
+        "actions": actions,
         "inq": inq, "out": out, "held_total": len(held),
         "held_kinds": [(labels.get(k, k), n, k) for k, n in kinds.most_common()],
         "mailbox": store.get_value("mailbox") or {},
