@@ -368,3 +368,21 @@ def test_console_commands_refuse_a_bad_settings_file_with_exit_2(tmp_path, comma
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert "[web]" in err and "lockout_failures" in err and not (tmp_path / "st").exists()
+
+
+def test_a_half_edited_directory_is_reported_and_blocks_release_until_fixed(app, demo):
+    c = login(app)
+    (h,) = held_of(demo, "unknown-facility")
+    tok = token(c.get(f"/held/{h.id}"))
+    good = (demo / "directory.toml").read_text(encoding="utf-8")
+    (demo / "directory.toml").write_text(good + '\n[[facility]\nname = "Phòng khám', encoding="utf-8")
+    page = c.get("/held").get_data(as_text=True)
+    assert "danh bạ hiện có lỗi" in page and "Mục 1" in page  # still served from the last good one
+    r = c.post(f"/held/{h.id}/release", data={"csrf_token": tok})
+    assert "chưa trả lại được" in c.get(r.headers["Location"]).get_data(as_text=True)
+    assert [x.id for x in held_of(demo, "unknown-facility")] == [h.id]
+    (demo / "directory.toml").write_text(
+        good + '\n[[facility]]\nname = "Phòng khám tư Hòa Bình"\ndistrict = 886\nemail = "pk@angiang.example"\n',
+        encoding="utf-8")
+    r = c.post(f"/held/{h.id}/release", data={"csrf_token": tok})
+    assert "Đã hết lý do giữ" in c.get(r.headers["Location"]).get_data(as_text=True)

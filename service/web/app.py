@@ -31,7 +31,7 @@ from flask import Flask, abort, g, redirect, render_template, request, session, 
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from ..config import Settings, load_settings
+from ..config import ConfigError, Settings, load_settings
 from ..defaults import templates_dir
 from ..operator import Desk, wording
 from ..queue import fsync_dir, make_private_dir
@@ -96,6 +96,7 @@ class Console:
         self.config = Path(config)
         self._settings: Settings | None = None
         self._stamp: tuple = ()
+        self.config_error: str | None = None
         self.settings = self.current()
         self.store: Store = open_store(self.settings.state_dir, **store_options(self.settings))
         w = self.settings.section("web")
@@ -118,9 +119,19 @@ class Console:
         stamp = (mtime(self.config), mtime(base.directory_path) if base else 0,
                  mtime(base.routing_path) if base else 0)
         if base is None or stamp != self._stamp:
-            self._settings = load_settings(self.config)
-            s = self._settings
-            self._stamp = (mtime(self.config), mtime(s.directory_path), mtime(s.routing_path))
+            try:
+                fresh = load_settings(self.config)
+                fresh.directory  # noqa: B018 - read it now: a file saved half-edited shows here
+                self.config_error = None
+            except ConfigError as exc:
+                if base is None:
+                    raise
+                # keep serving with the last good settings; say so, and refuse to release
+                self.config_error = str(exc)
+                fresh = base
+            self._settings = fresh
+            self._stamp = stamp if fresh is base else (
+                mtime(self.config), mtime(fresh.directory_path), mtime(fresh.routing_path))
         return self._settings
 
     def checker(self):
@@ -210,7 +221,9 @@ def create_app(config: str | Path) -> Flask:
 
     @app.context_processor
     def common() -> dict[str, Any]:
-        return {"user": g.get("user"), "csrf_token": csrf_token, "now": datetime.now(views.VN)}
+        console.current()
+        return {"user": g.get("user"), "csrf_token": csrf_token, "now": datetime.now(views.VN),
+                "config_error": console.config_error if g.get("user") else None}
 
     @app.errorhandler(403)
     def forbidden(_e):
@@ -276,6 +289,10 @@ def create_app(config: str | Path) -> Flask:
 
     @app.post("/held/<int:held_id>/release")
     def release(held_id: int):
+        console.current()
+        if console.config_error:  # never process with a directory the operator is mid-way editing
+            session["flash"] = {"ok": False, "lines": [console.say("config-error"), console.config_error]}
+            return redirect(url_for("held_detail", held_id=held_id), code=303)
         with console.desk(checks=True) as desk:
             result = desk.release(held_id, by=f"web:{g.user.name}")
         _flash(result)
