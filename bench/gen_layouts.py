@@ -34,16 +34,20 @@ import re
 import sys
 import zipfile
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from service.forms.xlsx_writer import Cell, SheetSpec, column_letter, write_xlsx
 from service.textnorm import fold, tidy
 
+from service.forms import national
+
 from .gen_forms import Style, Truth, _write_xls, build
 from .ods import Formula, write_ods
 
 EXT = {"xlsx": ".xlsx", "xls": ".xls", "ods": ".ods"}
+CLASSES = ("national", "groups", "vmerge", "abbreviated", "invisible", "page_headers", "footer")
 
 
 @dataclass
@@ -57,6 +61,7 @@ class Layouts:
     invisible: bool = False
     page_headers: bool = False
     footer: bool = False
+    national: bool = False  # the national platform's import template (rows 7–8, codes)
 
     @classmethod
     def random(cls, rng: random.Random) -> "Layouts":
@@ -64,6 +69,9 @@ class Layouts:
         for f in ("groups", "vmerge", "abbreviated", "invisible", "page_headers", "footer"):
             setattr(lay, f, rng.random() < 0.5)
         lay.formulas = rng.choice([None, "cached", "uncached"])
+        lay.national = rng.random() < 0.25
+        if lay.national:
+            lay.abbreviated = False  # the template's headers are fixed
         lay.formula_errors = lay.formulas == "uncached" and lay.fmt != "xls" and rng.random() < 0.6
         if lay.fmt == "xls" and lay.formulas == "uncached":
             lay.formulas = "cached"  # xlwt writes a result with every formula
@@ -122,15 +130,22 @@ def make(path: str | Path, form: str, rows: int, seed: int, lay: Layouts,
     style = style or Style.random(random.Random(seed), fmt="xlsx")
     style.fmt, style.legacy, style.signature = "xlsx", None, False  # layouts add their own footer
     style.nfd = False
+    if lay.national:  # the template's own shape: no title, one header, every column
+        style.title = style.merged_header = style.number_row = style.shuffle = False
+        style.extra_columns = style.drop_optional = style.instruction_sheet = style.summary_sheet = False
+        style.upper_headers = style.synonyms = False
     sheets, truth, built = build(path, form, rows, seed, style, errors)
     sheet = sheets[built.sheet_index]
     fields = built.fields
-    ncol = len(fields)
-    col = {f: c for c, f in enumerate(fields) if f}
     grid: list[list[Any]] = [list(r or []) for r in sheet.rows]
     merged = list(sheet.merged)
     hdr = [r - 1 for r in truth.header_rows]
     person_at = {er - 1: i for i, er in built.excel_row.items()}  # 0-based row → person
+    if lay.national:
+        grid, merged, fields, hdr, person_at = _nationalize(grid, fields, hdr, person_at, truth, built)
+        sheet = SheetSpec(national.SHEET_NAME, grid, merged, {})
+    ncol = len(fields)
+    col = {f: c for c, f in enumerate(fields) if f}
     bad = {(e["row"] - 1, f) for e in truth.errors for f in [e["field"], *e.get("also", [])]}
     fixed = {(f["row"] - 1, f["field"]) for f in truth.fixes}
     non_person: dict[str, int] = {}
@@ -379,6 +394,84 @@ def make(path: str | Path, form: str, rows: int, seed: int, lay: Layouts,
     return truth
 
 
+# ---------------------------------------------------------------------------- national template
+
+def _a1(ref: str) -> tuple[int, int, int, int]:
+    m = re.fullmatch(r"([A-Z]+)(\d+):([A-Z]+)(\d+)", ref)
+
+    def col(letters: str) -> int:
+        n = 0
+        for ch in letters:
+            n = n * 26 + ord(ch) - 64
+        return n - 1
+
+    return int(m.group(2)) - 1, col(m.group(1)), int(m.group(4)) - 1, col(m.group(3))
+
+
+def _nationalize(grid, fields, hdr, person_at, truth: Truth, built):
+    """The same people in the national import template (SPEC): notes in rows 1–5, header in
+    rows 7–8, data from row 9; gender 0/1, GSO codes beside district and ward names, dose 1's
+    vaccine outside its group. Truth rows move; what the template does not require (the ID
+    number) is no longer a required error there."""
+    col = {f: c for c, f in enumerate(fields) if f}
+    bad = {(e["row"] - 1, e["field"]) for e in truth.errors}
+    out = [[n] for n in national.NOTES] + [[]] + national.header_rows()
+    merges = [_a1(m) for m in national.header_merges()]
+    where = {}
+    province_code = load_directory().province_code
+    for r in range(hdr[-1] + 1, len(grid)):
+        if r not in person_at:
+            if any(v not in (None, "") for v in grid[r]):
+                where[r] = len(out)
+                out.append(list(grid[r]))  # a row the base file has below the list
+            continue
+        src = grid[r]
+        p = built.people[person_at[r]]
+
+        def get(f):
+            c = col.get(f)
+            return _value(src[c]) if c is not None and c < len(src) else None
+
+        row = []
+        for f in national.FIELDS:
+            if f == "gender":
+                v = get("gender")
+                v = {"nam": 0, "nu": 1}.get(fold(v), v) if isinstance(v, str) and (r, "gender") not in bad else v
+            elif f == "province":
+                v = "An Giang"
+            elif f == national.PROVINCE_CODE:
+                v = province_code
+            elif f == national.DISTRICT_CODE:
+                v = None if {(r, "district"), (r, "ward")} & bad or get("district") in (None, "") else p["_place"].district.code
+            elif f == national.WARD_CODE:
+                v = None if {(r, "district"), (r, "ward")} & bad or get("ward") in (None, "") else p["_place"].ward.code
+            elif f == national.IMPORT_RESULT:
+                v = None
+            elif f == "stt":
+                v = len(out) - 7
+            else:
+                v = get(f)
+            row.append(v)
+        where[r] = len(out)
+        out.append(row)
+    for x in truth.errors + truth.fixes:
+        x["row"] = where[x["row"] - 1] + 1
+    for e in truth.errors:  # the template's ID is optional: a missing one is a warning
+        if e["field"] == "id_number" and e["kind"] == "missing_required":
+            e["optional"] = True
+    truth.header_rows = [7, 8]
+    truth.sheet = national.SHEET_NAME
+    truth.columns = {f: column_letter(c) for c, f in enumerate(national.FIELDS)}
+    persons = {where[r]: i for r, i in person_at.items()}
+    return out, merges, list(national.FIELDS), [6, 7], persons
+
+
+@lru_cache(maxsize=1)
+def load_directory():
+    from service.directory import load_default
+    return load_default()
+
+
 # ---------------------------------------------------------------------------- writers
 
 def _write_layout(path: Path, sheets: list[SheetSpec], index: int,
@@ -456,14 +549,15 @@ def build_corpus(out: Path, n: int = 30, seed: int = 2) -> list[dict]:
     truths = []
     for k in range(n):
         lay = Layouts.random(rng)
-        if k < 7:  # every class alone at least once
+        if k < 8:  # every class alone at least once
             lay = Layouts(fmt=["xlsx", "xls", "ods"][k % 3])
-            setattr(lay, ["groups", "vmerge", "abbreviated", "invisible", "page_headers", "footer", "groups"][k], True)
+            setattr(lay, ["groups", "vmerge", "abbreviated", "invisible", "page_headers", "footer", "groups",
+                          "national"][k], True)
             if k == 6:
                 lay.formulas, lay.formula_errors, lay.fmt = "uncached", True, "xlsx"
         form = rng.choice(["mau1", "mau2"])
         rows = int(rng.choice([rng.uniform(15, 80), rng.uniform(80, 300), rng.uniform(300, 900)]))
-        name = f"{k:02d}_{form}_{'_'.join(f for f in ('groups', 'vmerge', 'abbreviated', 'invisible', 'page_headers', 'footer') if getattr(lay, f)) or 'plain'}{EXT[lay.fmt]}"
+        name = f"{k:02d}_{form}_{'_'.join(f for f in CLASSES if getattr(lay, f)) or 'plain'}{EXT[lay.fmt]}"
         t = make(out / name, form, rows, seed * 1000 + k, lay, errors=rng.uniform(0.03, 0.1))
         d = t.as_json()
         d.update(t.extra)

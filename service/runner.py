@@ -320,7 +320,7 @@ class Service:
 
     def close(self) -> None:
         self.stop.set()
-        for part in (self.mail, self.folder, self.ctx.checker):
+        for part in (self.mail, self.folder, self.ctx.checker, self.sender):
             if part is not None:
                 try:
                     part.close()

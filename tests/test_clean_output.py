@@ -7,6 +7,8 @@ import io
 import re
 import zipfile
 
+import pytest
+
 from service.forms.xlsx_clean import clean, findings
 from tests.factory import mau1_xlsx, provincial_people, submission
 from tests.test_pipeline_rules import Box
@@ -57,6 +59,7 @@ def attachment_parts(msg: dict):
         yield part.get_filename(), part.get_content_type(), part.get_payload(decode=True)
 
 
+@pytest.mark.slow
 def test_an_xlsm_comes_back_as_a_plain_xlsx_without_macros_links_or_formulas(tmp_path):
     people = provincial_people(51, 3)
     raw = submission(UNIT, hostile_xlsm(people, bad={2: {"Số điện thoại": "09abc"}}), name="DS.xlsm")
@@ -125,6 +128,7 @@ def test_clean_keeps_values_and_drops_only_what_must_go():
     assert clean(data) == clean(clean(data)) or findings(clean(data)) == []
 
 
+@pytest.mark.slow
 def test_notices_to_strangers_repeat_nothing_and_bidi_controls_never_reach_mail(tmp_path):
     box = Box(tmp_path)
     people = provincial_people(54, 2)

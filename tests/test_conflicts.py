@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import copy
 
+import pytest
+
 from tests.factory import mau1_xlsx, provincial_people, submission
 from tests.test_pipeline_rules import Box
 
@@ -20,6 +22,7 @@ def held(box: Box) -> list[str]:
         store.close()
 
 
+@pytest.mark.slow
 def test_hijack_then_real_the_real_rows_are_a_conflict_named_row_by_row(tmp_path):
     box = Box(tmp_path)
     people = provincial_people(61, 3)
@@ -41,6 +44,7 @@ def test_hijack_then_real_the_real_rows_are_a_conflict_named_row_by_row(tmp_path
     assert held(box) == ["conflict"]
 
 
+@pytest.mark.slow
 def test_the_same_person_with_the_same_data_from_another_unit_is_not_forwarded_twice_nor_called_valid(tmp_path):
     box = Box(tmp_path)
     people = provincial_people(62, 2)

@@ -17,9 +17,13 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from PIL import Image
 
+import pytest
+
 from service.state import DB_NAME, open_store
 from service.digest import command
 from tests.test_digest import D, fill_scenario
+
+pytestmark = pytest.mark.slow  # processes, servers or kills: run them all with plain pytest
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 ROOT = Path(__file__).resolve().parent.parent

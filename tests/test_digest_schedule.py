@@ -49,6 +49,7 @@ def test_due_day_follows_the_configured_time(env):
     assert s.due_day(datetime(2021, 8, 26, 1, 0, tzinfo=ZoneInfo("UTC"))) == D
 
 
+@pytest.mark.slow
 def test_sends_once_across_restarts_and_days(env, tmp_path):
     settings, store, outbox, scheduler = env
     first = scheduler()
@@ -86,6 +87,7 @@ def test_a_day_already_sent_sends_nothing(env):
     assert len(outbox.pending()) == 0
 
 
+@pytest.mark.slow
 def test_a_rerun_after_a_crash_queues_the_same_message(env):
     settings, store, outbox, scheduler = env
     renderer = Renderer(settings.templates_path)
@@ -94,6 +96,7 @@ def test_a_rerun_after_a_crash_queues_the_same_message(env):
     assert a == b and len(outbox.pending()) == 1
 
 
+@pytest.mark.slow
 def test_one_instance_only(env):
     _settings, store, outbox, scheduler = env
     a, b = scheduler(), scheduler()
@@ -105,6 +108,7 @@ def test_one_instance_only(env):
     assert b.start() is True  # the lock is free again
 
 
+@pytest.mark.slow
 def test_the_cron_job_is_set_up_and_fires(env):
     settings, store, outbox, scheduler = env
     s = scheduler()

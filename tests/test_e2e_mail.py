@@ -16,6 +16,8 @@ import pytest
 
 from tests.factory import mau1_xlsx, provincial_people, submission
 
+pytestmark = pytest.mark.slow  # processes, servers or kills: run them all with plain pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from service.config import load_settings
 from service.runner import Service
 from tests.factory import mau1_xlsx, provincial_people, submission
@@ -26,6 +28,7 @@ def drop(tmp_path, n: int, raw: bytes) -> None:
     (tmp_path / "Maildir" / "new" / f"{1629853200 + n}.{n}.test").write_bytes(raw)
 
 
+@pytest.mark.slow
 def test_a_units_forwards_stop_at_the_daily_cap_with_one_notice(tmp_path):
     svc, _ = service(tmp_path, "forwards_per_unit_day = 3\nreplies_per_sender_per_day = 100\n")
     people = provincial_people(40, 8)
@@ -57,6 +60,7 @@ def test_notices_to_unknown_addresses_are_capped_per_hour_all_together(tmp_path)
     assert held.count("unknown-sender") == 10
 
 
+@pytest.mark.slow
 def test_the_held_folder_cap_drops_the_oldest_unknown_sender_mail(tmp_path):
     svc, cfg = service(tmp_path, "held_max_mb = 0\n")  # every held message is over the cap
     big = mau1_xlsx("Lạ", provincial_people(60, 30))

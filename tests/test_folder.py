@@ -238,6 +238,7 @@ def test_vaxmail_folders_creates_one_subfolder_per_unit(tmp_path):
     assert len(list((tmp_path / "share").iterdir())) == len(made)
 
 
+@pytest.mark.slow
 def test_drops_are_forwarded_and_results_land_beside_each_file(tmp_path):
     cfg = write_config(tmp_path)
     share = tmp_path / "share"
@@ -291,6 +292,7 @@ def test_drops_are_forwarded_and_results_land_beside_each_file(tmp_path):
     assert len(sent(tmp_path)) == len(msgs)
 
 
+@pytest.mark.slow
 def test_the_same_file_again_is_answered_not_forwarded_and_a_corrected_file_forwards_only_the_new(tmp_path):
     cfg = write_config(tmp_path)
     unit = tmp_path / "share" / MYBINH.folder
@@ -315,6 +317,7 @@ def test_the_same_file_again_is_answered_not_forwarded_and_a_corrected_file_forw
     assert not (unit / "Danh sách.xlsx").exists()
 
 
+@pytest.mark.slow
 def test_nfd_names_long_names_and_clashes_with_users_files(tmp_path):
     cfg = write_config(tmp_path)
     share = tmp_path / "share"
@@ -350,6 +353,7 @@ def test_nfd_names_long_names_and_clashes_with_users_files(tmp_path):
     assert sorted(rows_of(m["atts"][0][1]) for m in sent(tmp_path) if m["kind"] == "forward") == [1, 1, 2]
 
 
+@pytest.mark.slow
 def test_a_crash_after_the_commit_finishes_on_restart_without_sending_twice(tmp_path):
     from service.pipeline import process
     from service.pipeline.commit import commit
@@ -391,6 +395,7 @@ def test_a_truncated_workbook_that_stays_so_is_answered_as_a_broken_file(tmp_pat
     assert not [m for m in sent(tmp_path) if m["kind"] == "forward"]
 
 
+@pytest.mark.slow
 def test_a_file_over_the_size_limit_is_answered_beside_it_not_left_unseen(tmp_path):
     cfg = write_config(tmp_path)
     with open(cfg, "a", encoding="utf-8") as fh:
@@ -408,6 +413,7 @@ def test_a_file_over_the_size_limit_is_answered_beside_it_not_left_unseen(tmp_pa
     assert run_once(cfg)["processed"] == 0
 
 
+@pytest.mark.slow
 def test_permission_denied_is_logged_without_the_name_and_retried(tmp_path):
     """Run as root without the DAC-override capabilities, so a 000 file cannot be read."""
     import subprocess
@@ -437,6 +443,7 @@ CORPUS = ["01-mau1-so-y-te", "02-mau1-xa-co-loi", "03-mau1-xa-gui-lai", "04-mau1
           "05-mau2-so-gddt", "06-mau2-xa-noi-tiem-la", "07-mau2-doanh-nghiep", "16-tep-hong"]
 
 
+@pytest.mark.slow
 def test_the_wild_corpus_dropped_in_folders_forwards_exactly_what_mailing_it_does(tmp_path):
     from service.intake.mime import extract
 

@@ -17,7 +17,11 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from tests.test_folder import MYBINH, MYLONG, drop, files_under, mau1, rows_of, sent, wait_for, write_config
+
+pytestmark = pytest.mark.slow  # processes, servers or kills: run them all with plain pytest
 
 REPO = Path(__file__).resolve().parent.parent
 N_FILES = 14

@@ -7,6 +7,8 @@ import grp
 import os
 from pathlib import Path
 
+import pytest
+
 from service.config import load_settings
 from service.state import open_store
 from tests.test_folder import MYBINH, MYLONG, drop, mau1, run_once, sent, write_config
@@ -49,6 +51,7 @@ def test_a_symlink_to_another_units_list_or_a_held_file_is_answered_and_moved_ne
     assert not any(os.path.islink(p) for p in (share / MYBINH.folder).iterdir())
 
 
+@pytest.mark.slow
 def test_a_linked_output_folder_never_lets_results_escape_the_share(tmp_path):
     cfg = write_config(tmp_path)
     share = tmp_path / "share"

@@ -17,7 +17,7 @@ from tests.test_folder import (D, MYBINH, MYLONG, Daemon, drop, files_under, mau
                                wait_for, write_config)
 
 # watchdog warns when our "Đã xử lý/<date>" folders are registered twice (the service silences it)
-pytestmark = pytest.mark.filterwarnings("ignore:Callback with id:RuntimeWarning")
+pytestmark = [pytest.mark.filterwarnings("ignore:Callback with id:RuntimeWarning"), pytest.mark.slow]
 
 
 def slow_copy(target: Path, data: bytes, chunks: int = 8, gap: float = 0.08, pause_at: int | None = None,

@@ -80,6 +80,7 @@ def test_oldest_first_and_wait_sees_mail_that_came_before(dovecot, user):
         source.close()
 
 
+@pytest.mark.slow
 def test_server_restart_between_calls(fresh_dovecot):
     d = fresh_dovecot
     source = ImapSource(d.url("intake"), idle_cycle=5)
@@ -115,6 +116,7 @@ def test_server_restart_between_calls(fresh_dovecot):
         source.close()
 
 
+@pytest.mark.slow
 def test_uidvalidity_change_gives_new_keys(dovecot, user):
     folder = "Hộp thư đến"
     dovecot.create_folder(user, folder)
@@ -164,6 +166,7 @@ def test_done_folder_impossible_falls_back_to_flags(dovecot, user):
         source.close()
 
 
+@pytest.mark.slow
 def test_close_interrupts_wait(dovecot, user):
     source = ImapSource(dovecot.url(user), idle_cycle=60)
     result = {}

@@ -6,6 +6,8 @@ from email.policy import SMTP
 
 import pytest
 
+pytestmark = pytest.mark.slow  # processes, servers or kills: run them all with plain pytest
+
 
 
 def _message(to: str, subject: str = "Thử nghiệm") -> EmailMessage:

@@ -395,6 +395,7 @@ def test_template_quocgia_is_the_blank_national_template(tmp_path):
     assert r.layout is not None and national.is_national(r.layout.columns)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("form", ["mau1", "mau2"])
 def test_canonical_templates_still_read_back(tmp_path, form):
     from service.forms.template import write_template

@@ -6,10 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from service.defaults import config_dir
 from tests.factory import mau1_xlsx, provincial_people, submission
 from tests.outbox_reader import read_outbox
 from tests.test_pipeline_samples import write_config
+
+pytestmark = pytest.mark.slow  # processes, servers or kills: run them all with plain pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 

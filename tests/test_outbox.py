@@ -159,6 +159,7 @@ def test_smtp_delivers_to_aiosmtpd(parts, smtpd):
     assert store.sent_rcpts("<vx.3@angiang.example>") == {"a@angiang.example", "b@angiang.example"}
 
 
+@pytest.mark.slow
 def test_smtp_down_then_back_delivers_each_message_once(parts, smtpd):
     store, outbox = parts
     port = free_port()  # nothing listens yet: the server is down
@@ -364,6 +365,7 @@ print("finished", flush=True)
 """
 
 
+@pytest.mark.slow
 def test_sigkill_while_sending_then_restart_delivers_each_once(tmp_path, parts):
     import os
     import signal
@@ -392,3 +394,46 @@ def test_sigkill_while_sending_then_restart_delivers_each_once(tmp_path, parts):
     files = list(out.glob("*.eml"))
     assert len(files) == 40
     assert len({BytesParser().parsebytes(f.read_bytes())["Message-ID"] for f in files}) == 40
+
+
+def test_an_accepted_send_is_journaled_before_the_store_and_never_sent_again(tmp_path):
+    """The store is locked by another connection (the pipeline's long transaction) when the
+    server says 250: the acceptance is in the journal at once, the send fails to index, and
+    a fresh sender (after a restart) skips the message instead of sending it again."""
+    import sqlite3
+    from service.outbox.journal import SentJournal
+    from service.outbox.spool import Outbox
+    from service.outbox.transport import open_transport
+    from service.outbox.sender import Sender
+    from service.state import open_store
+
+    state = tmp_path / "state"
+    store = open_store(state, busy_timeout_ms=300)
+    outbox = Outbox(state)
+    raw = (b"From: a@angiang.example\r\nTo: b@angiang.example\r\nSubject: x\r\n"
+           b"Message-ID: <j-1@angiang.example>\r\n\r\nhello\r\n")
+    outbox.add(raw, "a@angiang.example", ["b@angiang.example"], message_id="<j-1@angiang.example>")
+    out = tmp_path / "out"
+    sender = Sender(outbox, open_transport(f"file:{out}"), store)
+    db = next(p for p in state.iterdir() if p.suffix in (".db", ".sqlite"))
+    blocker = sqlite3.connect(db, timeout=0)
+    blocker.execute("BEGIN IMMEDIATE")  # another thread's long write transaction
+    try:
+        try:
+            sender.run_once()
+        except Exception:  # noqa: BLE001 - the store could not be written: that is the point
+            pass
+        assert SentJournal(outbox.queue.dir / "sent.journal").sent_rcpts(
+            "<j-1@angiang.example>") == {"b@angiang.example"}
+    finally:
+        blocker.rollback()
+        blocker.close()
+    sender.close()
+    outbox.recover()  # the restart
+    import time
+    again = Sender(outbox, open_transport(f"file:{out}"), store, clock=lambda: time.time() + 3600)
+    r = again.run_once()
+    again.close()
+    assert r.sent == 0 and r.skipped == 1
+    assert len(list(out.glob("*.eml"))) == 1
+    assert store.sent_rcpts("<j-1@angiang.example>") == {"b@angiang.example"}  # indexed later

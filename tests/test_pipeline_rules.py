@@ -61,6 +61,7 @@ def reply(to_msg: dict, sender: str, text: str) -> bytes:
     return bytes(m)
 
 
+@pytest.mark.slow
 def test_a_receiver_confirming_data_entry_marks_the_batch_entered(tmp_path):
     box = Box(tmp_path)
     box.drop(submission("vanthu@syt.angiang.example", mau1_xlsx("Sở Y tế", provincial_people(5, 4))))
@@ -142,6 +143,7 @@ def test_mau2_from_a_unit_unknown_facility_and_valid_rows_in_one_file(tmp_path):
 CORPUS = Path(os.path.dirname(__import__("email").__file__)).parent / "test" / "test_email" / "data"
 
 
+@pytest.mark.slow
 def test_pythons_own_email_test_corpus_goes_through_without_a_crash(tmp_path):
     files = sorted(CORPUS.glob("msg_*.txt"))
     assert len(files) > 40, f"the stdlib e-mail corpus is missing at {CORPUS}"

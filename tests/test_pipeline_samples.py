@@ -84,6 +84,10 @@ def test_a_commune_file_with_errors_forwards_the_valid_rows_and_reports_the_rest
     assert "Cần sửa một số dòng" in report["subject"]  # Vietnamese words survive header encoding
     assert "Dòng 9" in report["text"] and "Ngày sinh" in report["text"]
     assert any(a["name"].endswith(".xlsx") for a in report["attachments"])
+    # rows were read and a checked copy is attached: the reply may say both
+    assert "Các dòng hợp lệ đã được chuyển ngay" in report["text"] and "mở tệp kiểm tra đính kèm" in report["text"]
+    unit = load_settings().directory.unit_for_sender("ubnd.mybinh.longxuyen@angiang.example")
+    assert report["msg"]["To"].addresses[0].display_name == unit.name  # the directory's name
     receipt = next(m for m in got if m["kind"] == "receipt")
     assert "7 người đã được chuyển" in receipt["text"]
 

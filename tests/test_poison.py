@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 import service.runner as runner
 from service.config import load_settings
 from service.runner import CRASH_ATTEMPTS, Service
@@ -25,6 +27,7 @@ def service(cfg: Path) -> Service:
     return svc
 
 
+@pytest.mark.slow
 def test_an_entry_that_keeps_failing_is_parked_held_and_answered_once(tmp_path, monkeypatch):
     cfg = write_config(tmp_path)
     poison = submission(SENDER, mau1_xlsx("Sở Y tế", provincial_people(1, 2)), message_id="<poison@syt.angiang.example>",

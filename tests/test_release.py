@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from service.config import load_settings
 from service.defaults import config_dir, samples_dir
 from service.operator import Desk
@@ -15,6 +17,8 @@ from service.runner import Service
 from tests.factory import mau1_xlsx, provincial_people, submission
 from tests.outbox_reader import read_message
 from tests.test_pipeline_samples import write_config
+
+pytestmark = pytest.mark.slow  # processes, servers or kills: run them all with plain pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -241,6 +241,13 @@ def test_the_reply_names_the_rows_that_are_not_people(tmp_path):
     (receipt,) = [m for m in sent if m["kind"] != "forward"]
     assert "2 dòng tiêu đề nhóm; 2 dòng cộng/tổng" in receipt["text"]
     assert "Ấp Mỹ Hòa" in receipt["text"]  # the heading that gave the address is named
+    assert 'Dòng 4 "I. Ấp Mỹ Hòa"' not in receipt["text"] and "Dòng 4: Dòng 4" not in receipt["text"]
+    import email
+    from email import policy
+    html = [m.get_body(("html",)).get_content() for m in
+            (email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in (tmp_path / "out").glob("*.eml"))
+            if m["X-Vaxmail-Kind"] in ("receipt", "error-report")]
+    assert len(html) == 1 and "2 dòng tiêu đề nhóm" in html[0] and "Ấp Mỹ Hòa" in html[0]
 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "xls", "ods"])
@@ -250,7 +257,8 @@ def test_every_generated_layout_accounts_for_every_non_empty_row(tmp_path, fmt):
     from bench.gen_layouts import Layouts, make
 
     for k, classes in enumerate([("groups", "vmerge"), ("page_headers", "footer", "invisible"),
-                                 ("groups", "abbreviated", "footer", "page_headers", "vmerge")]):
+                                 ("groups", "abbreviated", "footer", "page_headers", "vmerge"),
+                                 ("national", "groups", "footer")]):
         lay = Layouts(fmt=fmt, formulas="cached" if fmt == "xls" else "uncached")
         for c in classes:
             setattr(lay, c, True)
@@ -275,3 +283,9 @@ def test_tcvn3_letters_on_the_soft_hyphen_byte_are_decoded_not_stripped_as_invis
     r, _ = check(wb, tmp_path)
     assert [rec.values["full_name"] for rec in r.records] == ["Trường Văn An", "Trần Thị Bé"]
     assert [(f.row, f.code) for f in r.fixes] == [(4, "legacy-tcvn3"), (5, "invisible-chars")]
+
+
+def test_a_total_row_with_counts_in_many_columns_is_a_subtotal_not_a_person(tmp_path):
+    rows = [person(0), person(1), [None, "Tổng cộng", 2, 1, 1, 2, 2, 2, 2, 2]]
+    r, _ = check(book(rows), tmp_path)
+    assert (r.rows, r.errors, r.skipped) == (2, [], {"subtotal": [6]})

@@ -5,6 +5,8 @@ import threading
 import time
 from datetime import time as clock_time
 
+import pytest
+
 from service.config import load_settings
 from service.runner import Service
 from service.runners import DailyJob, Runner, Scheduler
@@ -48,6 +50,7 @@ def test_a_round_that_raises_is_recorded_and_the_loop_goes_on(monkeypatch):
     assert r.join(5) and not r.health().alive
 
 
+@pytest.mark.slow
 def test_the_service_builds_starts_supervises_and_stops_its_runners(tmp_path):
     cfg = write_config(tmp_path, folder=True)
     (tmp_path / "share").mkdir()

@@ -79,6 +79,7 @@ def test_numbers_widen_but_never_narrow(tmp_path):
 @pytest.mark.parametrize("command", [
     ["run", "--once"], ["status"], ["held"], ["retry"], ["folders"], ["digest"], ["check", "FILE"],
 ])
+@pytest.mark.slow
 def test_every_command_that_reads_the_config_exits_2_on_a_bad_key(tmp_path, command):
     cfg = tmp_path / "v.toml"
     cfg.write_text(f'[state]\npath = "{tmp_path / "st"}"\n[mailbox]\nidle_cycle_seconds = "abc"\n',

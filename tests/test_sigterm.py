@@ -8,10 +8,14 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from bench.gen_forms import generate
 from tests.factory import submission
 from tests.outbox_reader import read_outbox
 from tests.test_pipeline_samples import write_config
+
+pytestmark = pytest.mark.slow  # processes, servers or kills: run them all with plain pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -270,6 +270,7 @@ def test_stats_for_the_digest(store):
     assert store.last_submission_by_unit() == {"ubnd-my-hoa": d1, "ubnd-long-xuyen": d2}
 
 
+@pytest.mark.slow
 def test_threads_share_a_store(store):
     errors = []
 
@@ -289,6 +290,7 @@ def test_threads_share_a_store(store):
     assert [store.count_replies(f"t{n}@x", "2021-08-25") for n in range(4)] == [50] * 4
 
 
+@pytest.mark.slow
 def test_bulk_forwarded_100k(store, capsys):
     """100,000 people in one batch, then one lookup of 100,000: numbers reported, not asserted."""
     s = sub(store, "bulk")

@@ -5,6 +5,8 @@ from datetime import date, datetime
 
 from openpyxl import load_workbook
 
+import pytest
+
 from service.directory import load_default
 from service.forms.engine import check_file
 from service.forms.template import DATA_SHEET, GUIDE_SHEET, LIST_SHEET, load_priority_groups, write_template
@@ -26,6 +28,7 @@ def test_priority_groups_config():
     assert groups[0][1].startswith("Người làm việc trong các cơ sở y tế")
 
 
+@pytest.mark.slow
 def test_template_mau1(tmp_path):
     directory = load_default()
     out = tmp_path / "mau1.xlsx"
@@ -59,6 +62,7 @@ def test_template_mau1(tmp_path):
     assert [c.value for c in dm["F"][1:9]][:2] == ["AstraZeneca", "Pfizer"]
 
 
+@pytest.mark.slow
 def test_template_mau2_header_groups(tmp_path):
     out = tmp_path / "mau2.xlsx"
     write_template("mau2", str(out), load_default())
@@ -71,6 +75,7 @@ def test_template_mau2_header_groups(tmp_path):
     assert "Nhóm ưu tiên" not in [c.value for c in ws[m1.row]]
 
 
+@pytest.mark.slow
 def test_filled_templates_read_back(tmp_path):
     directory = load_default()
     for form in ("mau1", "mau2"):

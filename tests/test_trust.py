@@ -154,6 +154,7 @@ def held_kinds(box: Box) -> list[str]:
         store.close()
 
 
+@pytest.mark.slow
 def test_authenticated_mail_is_forwarded_unauthenticated_is_held_with_one_short_notice(tmp_path):
     box = trusted_box(tmp_path)
     box.drop(passed(submission(UNIT, mau1_xlsx("Sở Y tế", provincial_people(21, 3)))))
@@ -183,6 +184,7 @@ def test_authenticated_mail_is_forwarded_unauthenticated_is_held_with_one_short_
     assert held_kinds(box) == ["unverified"] * 4
 
 
+@pytest.mark.slow
 def test_a_forged_confirmation_does_not_move_entered(tmp_path):
     box = trusted_box(tmp_path)
     box.drop(passed(submission(UNIT, mau1_xlsx("Sở Y tế", provincial_people(23, 12)))))

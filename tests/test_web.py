@@ -27,6 +27,8 @@ from service.state import open_store
 from service.web import accounts
 from service.web.app import create_app
 
+pytestmark = pytest.mark.slow  # processes, servers or kills: run them all with plain pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 OPERATOR, LEADER = ("lan", "mat-khau-van-hanh"), ("hoa", "mat-khau-lanh-dao")
 PAGES = ["/", "/held", "/outbox", "/search", "/search?code=VX-XXXXXX", "/progress"]

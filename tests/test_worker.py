@@ -28,6 +28,8 @@ from tests.outbox_reader import read_outbox
 from tests.test_hostile import measure
 from tests.test_pipeline_samples import write_config
 
+pytestmark = pytest.mark.slow  # processes, servers or kills: run them all with plain pytest
+
 
 def sparse_list(far_row: int, seed: int = 1) -> bytes:
     """A real Mẫu 1 list with one stray value far out at XFD<far_row>."""

@@ -39,6 +39,7 @@ _NUMBERING_RE = re.compile(r"^\s*(?:[IVXLC]{1,6}|[A-Za-zĐđ]|\d{1,2}(?:\.\d{1,2
 _DATE_LINE_RE = re.compile(r"\bngay\b.*\bthang\b.*\bnam\b")
 _PAREN_TAIL_RE = re.compile(r"\s*[(\[][^)\]]*[)\]]\s*$")
 _DIGIT_RE = re.compile(r"\d")
+_TOTAL_RE = re.compile(r"(?i)\s*(?:tổng|cộng|tong cong|cong\b)")  # a total with counts in many columns
 _DATA_TEXT_RE = re.compile(r"\d{8,}|\d[\d .]{8,}\d|\b\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}\b")
 # Heading words that never start a Vietnamese person's name: a heading typed, unmerged and
 # unnumbered, in the name column is recognised only by these ("Tô", "Đoàn", "Trương" and
@@ -108,15 +109,17 @@ def _blank(v: Any) -> bool:
 
 
 def _is_number_row(vals: list[Any]) -> bool:
+    """"1 2 3 …" or "(1) (2) …" under the header: small numbers, nearly all different (a
+    total's counts repeat)."""
     if len(vals) < 3:
         return False
-    nums = 0
+    nums = []
     for v in vals:
         if isinstance(v, (int, float)) and not isinstance(v, bool) and float(v).is_integer() and 0 < v < 1000:
-            nums += 1
+            nums.append(int(v))
         elif isinstance(v, str) and _NUMBER_CELL_RE.match(v.strip()):
-            nums += 1
-    return nums >= 0.8 * len(vals)
+            nums.append(int(re.sub(r"\D", "", v)))
+    return len(nums) >= 0.8 * len(vals) and len(set(nums)) >= 0.8 * len(nums)
 
 
 def _looks_data(v: Any) -> bool:
@@ -201,7 +204,7 @@ def account(sheet: Sheet, layout: Layout, decode: Callable[[int, int, str], str]
             w = row[who0]
             if w is not None and w.__class__ is not bool and (
                     (w.__class__ is str and w not in header_raw and len(w) > 3
-                     and not (len(w) <= 8 and _NUMBER_CELL_RE.match(w)))
+                     and not (len(w) <= 8 and _NUMBER_CELL_RE.match(w)) and not _TOTAL_RE.match(w))
                     or (w.__class__ in (int, float) and w >= 1000)):
                 filled = 0
                 for j in mapped:

@@ -1,5 +1,7 @@
 """The worker's side of ``worker.CheckPool``: runs in the child process only (it imports the
 readers). One task at a time: (name, data, today, hook) in, (Report, annotated, peak MB) out.
+When the daemon is gone (its end of the pipe closed) the worker exits after the file in hand;
+under systemd the unit's control group is killed with the daemon anyway.
 """
 from __future__ import annotations
 
@@ -87,14 +89,23 @@ def serve(conn) -> None:
         except MemoryError:
             return  # over the address-space limit: the parent answers the file as refused
         except Exception as exc:  # noqa: BLE001 - a bug on one file refuses that file only
-            conn.send(("error", type(exc).__name__, 0))
+            try:
+                conn.send(("error", type(exc).__name__, 0))
+            except (OSError, EOFError):
+                return
             continue
         del data, task
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
-        conn.send((report, annotated, peak))
+        try:
+            conn.send((report, annotated, peak))
+        except (OSError, EOFError):
+            return  # the daemon is gone (killed or stopped): nobody waits for this answer
 
 
 if __name__ == "__main__":
     import sys
     from multiprocessing.connection import Connection
-    serve(Connection(int(sys.argv[1])))
+    try:
+        serve(Connection(int(sys.argv[1])))
+    except Exception:  # noqa: BLE001 - never a traceback in the daemon's log
+        sys.exit(70)

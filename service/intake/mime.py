@@ -202,6 +202,22 @@ def _addresses(value, out: Extracted) -> list[tuple[str, str]]:
     return [(_clean_line(n), a.strip().lower()) for n, a in pairs if a and "@" in a]
 
 
+def _legacy_names(pairs: list[tuple[str, str]], raw: str | None) -> list[tuple[str, str]]:
+    """Display names decoded by the legacy rule: adjacent RFC 2047 encoded words join without
+    the space between them (a name split mid-word, "trườn" + "g", reads "trường"; the
+    default policy keeps the space). Addresses stay as the policy parsed them."""
+    if not raw or "=?" not in raw:
+        return pairs
+    try:
+        legacy = [(_clean_line(n), a.strip().lower()) for n, a in email.utils.getaddresses([_unmangle(raw)])
+                  if a and "@" in a]
+    except Exception:  # noqa: BLE001 - keep the policy's names
+        return pairs
+    if [a for _, a in legacy] != [a for _, a in pairs]:
+        return pairs
+    return [(name or old, a) for (old, a), (name, _) in zip(pairs, legacy)]
+
+
 def _usable(addr: str) -> bool:
     """An address we can store and answer: plain ASCII, no raw 8-bit bytes (RFC 6532 UTF-8,
     undecodable bytes as surrogates), no spaces or control characters. Whether it is a unit's
@@ -660,7 +676,7 @@ def _read_headers(msg: Message, out: Extracted) -> None:
         out.subject = out.subject[:SUBJECT_CHARS - 1].rstrip() + "…"
     try:
         froms = msg.get_all("From") or []
-        senders = _addresses(_header(msg, "From", out), out)
+        senders = _legacy_names(_addresses(_header(msg, "From", out), out), _raw_header(msg, "From"))
         if len(froms) > 1 or len(senders) > 1:
             out.problem("from-ambiguous")  # whom to believe? nobody: the message is held
         elif senders and not _usable(senders[0][1]):

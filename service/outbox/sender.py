@@ -1,11 +1,14 @@
-"""Drains the outbox: claim → send → record "sent" in the store → done.
+"""Drains the outbox: claim → send → record "sent" in the journal, then the store → done.
 
 Exactly-once, as far as SMTP allows:
-- Before sending, the recipients the store already recorded as accepted for this
-  Message-ID are skipped (a crash between the server's OK and ``done``): a message whose
+- The server's acceptance is appended (fsync'd) to the sent journal (``journal.py``) the
+  moment it is given — a file no other thread holds — and only then indexed in the store,
+  which the pipeline may be holding in a long transaction.
+- Before sending, the recipients the journal or the store already recorded as accepted for
+  this Message-ID are skipped (a crash between the server's OK and ``done``): a message whose
   every recipient is recorded is finished without a second send.
-- A crash between the server's OK and the store's record is the one window where a message
-  can go twice; it carries the same Message-ID, so mail clients show it once.
+- A crash between the server's OK and the journal's fsync (milliseconds) is the one window
+  where a message can go twice; it carries the same Message-ID, so mail clients show it once.
 - A temporary failure releases the entry with exponential backoff (30 s, 1 min, 2 min, …
   capped at 1 h). After ``give_up_after`` (default 3 days) in the current cycle it is parked
   with the last error. A permanent failure (5xx for every recipient) parks it at once.
@@ -73,6 +76,21 @@ class Sender:
         self.base_delay = base_delay
         self.max_delay = max_delay
         self.clock = clock
+        from service.outbox.journal import SentJournal
+        self.journal = SentJournal(self.queue.dir / "sent.journal")
+        self._reindex()
+
+    def _reindex(self) -> None:
+        """Start-up: sends the journal holds but the store missed (a crash between the two)
+        are indexed now; old journal lines are dropped."""
+        try:
+            for mid, rcpts in self.journal.items():
+                missing = rcpts - self.store.sent_rcpts(mid)
+                if missing:
+                    self.store.mark_sent(mid, sorted(missing), at=self.clock())
+            self.journal.compact(self.clock())
+        except Exception as exc:  # noqa: BLE001 - the journal alone still prevents a resend
+            log.error("indexing the sent journal failed: %s", type(exc).__name__)
 
     # -- the loop
     def run_once(self, stop: threading.Event | None = None) -> RunResult:
@@ -98,7 +116,7 @@ class Sender:
         if not mid or not rcpts:
             self._park(entry, "Thư trong hàng đợi thiếu Message-ID hoặc người nhận.", result)
             return True
-        done_for = self.store.sent_rcpts(mid)
+        done_for = self.journal.sent_rcpts(mid) | self.store.sent_rcpts(mid)
         todo = [r for r in rcpts if r not in done_for]
         if not todo:
             self.queue.done(entry)
@@ -120,11 +138,13 @@ class Sender:
             self._defer(entry, f"Lỗi không lường trước khi gửi ({type(exc).__name__}).", result)
             result.stopped = type(exc).__name__
             return False
+        accepted = [r for r in todo if r not in refused]
+        self.journal.record(mid, accepted, at=self.clock())  # first, before anything can block
         try:
-            self._record(entry, mid, [r for r in todo if r not in refused], refused, result)
+            self._record(entry, mid, accepted, refused, result)
         except BaseException:
             # the store failed after the server's OK: keep the message rather than strand it
-            # in claimed/ until a restart (it may go twice: the one unavoidable window)
+            # in claimed/ until a restart (the journal keeps it from going twice)
             self.queue.release(entry, delay=self.base_delay, error="Lỗi ghi trạng thái sau khi gửi.")
             raise
         return True
@@ -183,6 +203,9 @@ class Sender:
     def _note_error(self, error: str, at: float) -> None:
         self.store.set_value("outbox.last_error", {"at": at, "error": error})
 
+    def close(self) -> None:
+        self.journal.close()
+
     # -- for the operator
     def list_parked(self) -> list[Entry]:
         return self.outbox.parked()
@@ -236,6 +259,9 @@ def send_outbox_now(settings) -> RunResult | None:
         if sender is None:
             return None
         outbox.recover()
-        return sender.run_once()
+        try:
+            return sender.run_once()
+        finally:
+            sender.close()
     finally:
         store.close()

@@ -58,8 +58,10 @@ def send_reply(w: Work, ctx: Context, kind: str, rendered, attachments, cap: str
         plan.audit.append(("reply-capped", {"kind": kind}))
         return
     mid = stable_message_id(ctx.domain, item.key, "reply", kind)
-    data = build_bytes(rendered, sender=ctx.intake_address, sender_name=ctx.settings.section("smtp")["from_name"],
-                to=[(item.sender_name, item.sender)], message_id=mid, auto="auto-replied",
+    # a unit is addressed by its name in the directory, not by what its mail client wrote
+    to_name = w.unit.name if w.unit is not None else item.sender_name
+    data = build_bytes(rendered, sender=ctx.intake_address, sender_name=ctx.settings.smtp.from_name,
+                to=[(to_name, item.sender)], message_id=mid, auto="auto-replied",
                 when=ctx.now(), in_reply_to=item.message_id, references=item.references,
                 attachments=attachments, extra_headers={"X-Vaxmail-Code": plan.code, "X-Vaxmail-Kind": kind})
     plan.outgoing.append(Outgoing(kind, mid, data, ctx.intake_address, [item.sender]))

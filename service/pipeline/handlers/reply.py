@@ -45,6 +45,7 @@ def _file_view(c: Checked, held_rows: int) -> dict:
         "conflicts": sorted(c.conflicts.items()),  # (row, fields that differ)
         "held_rows": held_rows,
         "route_problem": c.routed.problem if c.routed else None,
+        "annotated": c.annotated is not None,  # the annotated copy goes with the reply
     }
 
 
@@ -63,6 +64,9 @@ def handle(w: Work, ctx: Context) -> None:
     if any(v["not_a_form"] for v in views):
         attachments += blank_templates(ctx)
     common = common_context(w, ctx)
+    # what the wording may promise: rows were read (so valid ones went on), a copy is attached
+    common.update(rows_read=sum(v["rows"] for v in views if v["fatal"] is None),
+                  annotated=any(v["annotated"] for v in views))
     if w.item.source == "folder":
         receipt = ctx.renderer.text("folder-receipt.txt.j2", files=views, kind=kind, skipped=w.item.skipped,
                                      **common)
