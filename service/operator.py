@@ -99,6 +99,7 @@ RELEASE: dict[str, Release] = {
     "no-route": Release("rerun"),
     "reply-cap": Release("rerun"),
     "unverified": Release("rerun"),  # the operator vouches for the sender (not verified again)
+    "unit-flood": Release("rerun"),  # the unit's daily cap is lifted for this item
     "failed": Release("unpark"),
     "automatic": Release("refuse", "automatic"),
     "reply": Release("refuse", "reply"),
