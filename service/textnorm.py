@@ -57,8 +57,3 @@ def fold(s: str) -> str:
     s = "".join(ch for ch in s if unicodedata.category(ch) != "Mn")
     s = s.replace("đ", "d").replace("ð", "d")
     return _NON_ALNUM_RE.sub(" ", s).strip()
-
-
-def has_vietnamese_marks(s: str) -> bool:
-    """True if the text carries any Vietnamese diacritic (used to prefer exact matches)."""
-    return fold(s) != _NON_ALNUM_RE.sub(" ", s.lower()).strip()

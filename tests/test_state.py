@@ -392,3 +392,15 @@ def test_a_state_directory_with_the_old_database_name_keeps_its_state(tmp_path):
 def test_open_store_takes_the_state_directory_only(tmp_path):
     with pytest.raises(ValueError):
         open_store(tmp_path / "state.db")
+
+
+def test_the_sqlite_store_implements_every_part_of_the_protocol(store):
+    from service.state import store as protocol
+    parts = [protocol.Transactions, protocol.IncomingLog, protocol.SubmissionLog, protocol.ForwardingLog,
+             protocol.HeldItems, protocol.Lookups, protocol.Accounts, protocol.ReplyCounts,
+             protocol.OutboxIndex, protocol.Records, protocol.DigestStats]
+    assert set(protocol.Store.__mro__) >= set(parts)
+    for part in parts:
+        assert part in type(store).__mro__
+        for name in part.__abstractmethods__:
+            assert callable(getattr(type(store), name)) and name not in type(store).__abstractmethods__

@@ -21,7 +21,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..directory import Directory, District, Unit
-from ..state.store import Store, UnitStats
+from ..forms.issues import titles
+from ..state.store import DigestStats, UnitStats
 
 START = "0001-01-01"  # "since the start": every day the store knows
 GROUP_TINH, GROUP_DN, GROUP_OTHER = "tinh", "doanh_nghiep", "khac"
@@ -226,14 +227,15 @@ class Figures:
 
 
 def load_labels(templates: Path) -> dict[str, dict[str, str]]:
-    """Short Vietnamese names of error codes and held kinds (mail_templates/digest_labels.toml)."""
+    """Short Vietnamese names of error codes (the issue types' titles) and of held kinds
+    (mail_templates/digest_labels.toml)."""
     path = Path(templates) / "digest_labels.toml"
     try:
         with open(path, "rb") as fh:
             data = tomllib.load(fh)
     except FileNotFoundError:
         data = {}
-    return {"errors": dict(data.get("errors", {})), "held": dict(data.get("held", {}))}
+    return {"errors": titles(), "held": dict(data.get("held", {}))}
 
 
 def short_district(d: District) -> str:
@@ -307,7 +309,7 @@ def day_start(day: date, tz: ZoneInfo) -> float:
 # ---------------------------------------------------------------------------- gather
 
 
-def gather(directory: Directory, store: Store, day: date, *, tz: ZoneInfo,
+def gather(directory: Directory, store: DigestStats, day: date, *, tz: ZoneInfo,
            labels: dict[str, dict[str, str]] | None = None, silent_days: int = 3,
            unconfirmed_days: int = 2, now: datetime | None = None) -> Figures:
     labels = labels or {"errors": {}, "held": {}}

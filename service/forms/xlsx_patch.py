@@ -755,11 +755,6 @@ def _set_attr_b(raw: bytes, name: bytes, value: bytes) -> bytes:
     return tag + rest
 
 
-def _set_attr_cell(raw: str, name: str, value: str) -> str:
-    m = re.match(r"<[^>]*>", raw)
-    return _set_attr(m.group(0), name, value) + raw[m.end():]
-
-
 def _inline_cell(p: str, ref: str, s: int, text: str) -> str:
     if not text:
         return f'<{p}c r="{ref}" s="{s}"/>'

@@ -10,6 +10,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..sniff import ZIP_END, ZIP_LOCAL, is_ole2
 from ..textnorm import fold
 
 EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".csv")
@@ -116,9 +117,9 @@ def looks_complete(path: Path) -> bool:
         fh.seek(size - tail_len)
         tail = fh.read(tail_len)
     if ext in (".xlsx", ".xlsm"):
-        return head.startswith(b"PK\x03\x04") and b"PK\x05\x06" in tail
+        return head.startswith(ZIP_LOCAL) and ZIP_END in tail
     if ext == ".xls":
-        if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        if is_ole2(head):
             return True
         text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
         return text.startswith((b"<", b"\xff\xfe", b"\xfe\xff")) and b"\x00\x00\x00" not in tail

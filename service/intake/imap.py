@@ -27,6 +27,7 @@ from imap_tools import MailBox, MailBoxStartTls, MailBoxUnencrypted
 from imap_tools.utils import encode_folder
 
 from service.intake.source import DONE_FOLDER, RawMessage
+from service.retry import backoff
 from service.urls import MailURL, parse_url, redacted
 
 log = logging.getLogger("vaxmail.intake.imap")
@@ -70,7 +71,7 @@ class ImapSource:
         self._stop = threading.Event()
         self._lock = threading.RLock()
         self._busy = 0
-        self._backoff = 1.0
+        self._failures = 0  # connection attempts failed in a row
         self._next_attempt = 0.0  # monotonic
         self._done_folder_ok = False
         self._uidvalidity: int | None = None
@@ -145,9 +146,10 @@ class ImapSource:
         self._stats["connected"] = False
 
     def _schedule_retry(self) -> None:
-        self._next_attempt = time.monotonic() + self._backoff
-        log.info("IMAP %s: next connection attempt in %.0f s", redacted(self.url), self._backoff)
-        self._backoff = min(MAX_BACKOFF, self._backoff * 2)
+        self._failures += 1
+        delay = backoff(self._failures, 1.0, MAX_BACKOFF)
+        self._next_attempt = time.monotonic() + delay
+        log.info("IMAP %s: next connection attempt in %.0f s", redacted(self.url), delay)
 
     def _ensure(self) -> tuple[object | None, bool]:
         """The live connection and whether it was made just now; (None, False) while backing off."""
@@ -184,7 +186,7 @@ class ImapSource:
                     self._schedule_retry()
                     return _FAILED
                 continue
-            self._backoff = 1.0
+            self._failures = 0
             self._stats["last_round_trip"] = time.time()
             return result
         return _FAILED

@@ -39,6 +39,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import Message
 
+from service.sniff import ole_holds_workbook, workbook_suffix, zip_names
+
 SPREADSHEET_EXTENSIONS = {".xlsx", ".xlsm", ".xls", ".csv"}
 SPREADSHEET_TYPES = {
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
@@ -229,34 +231,6 @@ def _msg_ids(text: str | None) -> list[str]:
     return re.findall(r"<[^<>\s]+>", _unmangle(str(text))) if text else []
 
 
-# --------------------------------------------------------------------------- sniffing
-
-def _is_ole_workbook(data: bytes) -> bool:
-    if not data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        return False
-    return ("Workbook".encode("utf-16-le") in data
-            or "Book\0".encode("utf-16-le") in data)
-
-
-def _zip_names(data: bytes) -> list[str] | None:
-    if not data.startswith(b"PK"):
-        return None
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            return zf.namelist()
-    except Exception:  # noqa: BLE001
-        return None
-
-
-def _sniff_xlsx(names: list[str] | None) -> str | None:
-    if names is None:
-        return None
-    lowered = {n.lower() for n in names}
-    if "xl/workbook.xml" in lowered:
-        return ".xlsm" if "xl/vbaproject.bin" in lowered else ".xlsx"
-    return None
-
-
 # --------------------------------------------------------------------------- zip names
 
 def _zip_member_name(info: zipfile.ZipInfo) -> str:
@@ -445,11 +419,11 @@ class _Walker:
             return "image", ext
         if ext in MESSAGE_EXTENSIONS or ctype in ("message/rfc822", "message/global"):
             return "message", ext
-        names = _zip_names(data)
-        sniffed = _sniff_xlsx(names)
+        names = zip_names(data)
+        sniffed = workbook_suffix(names)
         if sniffed:
             return "spreadsheet", sniffed
-        if _is_ole_workbook(data):
+        if ole_holds_workbook(data):
             return "spreadsheet", ".xls"
         if ctype in SPREADSHEET_TYPES and not ext:
             return "spreadsheet", SPREADSHEET_TYPES[ctype]

@@ -144,10 +144,6 @@ def serialize(msg: EmailMessage) -> bytes:
     return msg.as_bytes(policy=msg.policy.clone(max_line_length=998))
 
 
-def _non_ascii(s: str) -> bool:
-    return any(ord(c) > 127 for c in s)
-
-
 def bare(addr: str) -> str:
     try:
         return Address(addr_spec=addr).addr_spec.lower()

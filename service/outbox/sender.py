@@ -30,6 +30,7 @@ from typing import Callable
 from service.outbox.spool import Outbox
 from service.outbox.transport import PermanentError, Refused, TransientError, Transport
 from service.queue import Entry
+from service.retry import backoff
 from service.state.store import Store
 
 log = logging.getLogger(__name__)
@@ -57,11 +58,6 @@ class OutboxStatus:
     last_error: str | None
     last_error_at: float | None
     last_sent_at: float | None
-
-
-def backoff(attempts: int, base: float = 30.0, cap: float = 3600.0) -> float:
-    """Delay before the next try after ``attempts`` failed ones (1 → 30 s, 2 → 60 s, ...)."""
-    return min(cap, base * 2 ** max(0, attempts - 1))
 
 
 class Sender:

@@ -4,15 +4,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Callable
 
 from ..config import Settings
-from ..directory import Directory
+from ..directory import Directory, Unit
 from ..forms.model import Report
 from ..mail.render import Renderer
 from ..item import VN, FileIn, Item
 from .plan import Plan
 from .routing import Delivery, Routed, Rule, load_rules
+
+if TYPE_CHECKING:
+    from ..forms.worker import CheckPool, LocalChecker
+    from ..state.store import Store
 
 
 @dataclass
@@ -21,14 +25,14 @@ class Context:
     directory: Directory
     rules: list[Rule]
     renderer: Renderer
-    store: Any  # service.state.store.Store (read-only use in handlers)
+    store: Store  # handlers read it; only commit() writes
     workdir: Path
     now: Callable[[], datetime] = lambda: datetime.now(VN)
-    checker: Any = None  # forms.worker.CheckPool / LocalChecker: where files are checked
+    checker: CheckPool | LocalChecker | None = None  # where files are checked
     released: frozenset[str] = frozenset()  # hold kinds the operator released for this run
 
     @classmethod
-    def from_settings(cls, settings: Settings, store) -> "Context":
+    def from_settings(cls, settings: Settings, store: Store) -> "Context":
         work = settings.state_dir / "work"
         work.mkdir(parents=True, exist_ok=True, mode=0o700)
         return cls(settings, settings.directory, load_rules(settings.routing_path),
@@ -63,7 +67,7 @@ class Checked:
 class Work:
     item: Item
     plan: Plan
-    unit: Any = None  # directory.Unit
+    unit: Unit | None = None
     checked: list[Checked] = field(default_factory=list)
     seen_ids: set[str] = field(default_factory=set)  # person keys (ID, else name+dob+phone) forwarded by this item so far
 

@@ -1,7 +1,9 @@
 """The service's durable memory: the interface every backend implements.
 
-A backend (``service/state/sqlite.py`` today; a PostgreSQL module later) subclasses
-``Store``. Callers only see this module's dataclasses and methods.
+``Store`` is a typed ``Protocol``, grouped by concern (``IncomingLog``, ``ForwardingLog``,
+``HeldItems``, ``OutboxIndex``, ``DigestStats`` …); a backend (``service/state/sqlite.py``
+today; a PostgreSQL module later) implements all of it, and a caller that needs one concern
+may ask for just that part. Callers only see this module's dataclasses and methods.
 
 What is kept, and why
 ---------------------
@@ -65,11 +67,11 @@ Stats for the digest (all take an inclusive day range ``since``..``until``, ISO 
 from __future__ import annotations
 
 import hashlib
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Protocol, Sequence
 
 SUBMISSION_STATUSES = ("forwarded", "answered", "held", "partial")
 
@@ -261,10 +263,9 @@ DayLike = str | date
 # ---------------------------------------------------------------------------- interface
 
 
-class Store(ABC):
-    """Durable state. All methods are safe to call from several threads."""
+class Transactions(Protocol):
+    """One atomic unit of work at a time; the keyed hash of ID numbers."""
 
-    # -- transactions
     @abstractmethod
     def transaction(self) -> AbstractContextManager[None]:
         """One atomic unit of work; nested calls join the outer transaction."""
@@ -277,7 +278,10 @@ class Store(ABC):
     def id_hash(self, id_number: str) -> str:
         """Keyed hash (hex HMAC-SHA256) of a citizen ID number; the only form stored."""
 
-    # -- incoming
+
+class IncomingLog(Protocol):
+    """What arrived: seen once, finished once, under a stable tracking code."""
+
     @abstractmethod
     def claim_incoming(self, key: str) -> bool:
         """True if the item must be processed (never seen, or seen but not finished)."""
@@ -294,7 +298,10 @@ class Store(ABC):
     def tracking_code(self, key: str) -> str:
         """The tracking code for an incoming key: reserved on first call, stable afterwards."""
 
-    # -- submissions
+
+class SubmissionLog(Protocol):
+    """One row per processed file."""
+
     @abstractmethod
     def record_submission(self, sub: Submission) -> None:
         """Insert or replace one file's row (idempotent on code + file name: an item with
@@ -308,7 +315,10 @@ class Store(ABC):
     def submissions(self, code: str) -> list[Submission]:
         """Every file's row under a tracking code."""
 
-    # -- forwarded people
+
+class ForwardingLog(Protocol):
+    """Who was sent on to whom, and what the receivers confirmed."""
+
     # ``ids`` below may be ID numbers in clear or ``id_hash()`` values (64 hex digits): the
     # store hashes clear numbers itself before they touch the database, and answers in the
     # caller's own values, so a handler can pass the numbers it holds in memory.
@@ -353,7 +363,10 @@ class Store(ABC):
     @abstractmethod
     def batches(self, code: str) -> list[Batch]: ...
 
-    # -- held items
+
+class HeldItems(Protocol):
+    """Items kept for the operator."""
+
     @abstractmethod
     def hold(self, kind: str, reason: str, path: str | None, *, key: str | None = None,
              sender: str | None = None, unit_key: str | None = None,
@@ -381,7 +394,10 @@ class Store(ABC):
         ``still`` are resolved (released); returns their ids. A hold that recurs stays open,
         and ``hold()`` reopens one that had been released."""
 
-    # -- lookups for the operator (console, CLI)
+
+class Lookups(Protocol):
+    """What the operator looks up (console, CLI)."""
+
     @abstractmethod
     def code_for_key(self, key: str) -> str | None:
         """The tracking code of an incoming key, if one was reserved (never reserves)."""
@@ -405,7 +421,10 @@ class Store(ABC):
     def forwardings(self, id_number: str) -> list[Forwarding]:
         """Where one person (ID number in clear or its ``id_hash``) was forwarded."""
 
-    # -- console accounts
+
+class Accounts(Protocol):
+    """The console's accounts and their login failures."""
+
     @abstractmethod
     def add_user(self, name: str, role: str, password_hash: str, at: float | None = None) -> bool:
         """Create an account; False if the name is taken."""
@@ -427,7 +446,10 @@ class Store(ABC):
         """Count a login attempt: a success clears the failures, the ``max_failures``-th
         failure in a row locks the account for ``lock_seconds``. Returns the account."""
 
-    # -- reply rate limit
+
+class ReplyCounts(Protocol):
+    """Replies sent per address (or counter) per day: the caps."""
+
     @abstractmethod
     def count_replies(self, addr: str, day: DayLike) -> int: ...
 
@@ -435,7 +457,10 @@ class Store(ABC):
     def note_reply(self, addr: str, day: DayLike) -> int:
         """Count one more reply; returns the new count."""
 
-    # -- outbox index
+
+class OutboxIndex(Protocol):
+    """Every outgoing message by Message-ID: who accepted it, its status."""
+
     @abstractmethod
     def note_outgoing(self, message_id: str, kind: str, rcpts: Sequence[str],
                       ref: str | None = None, at: float | None = None) -> None:
@@ -456,7 +481,10 @@ class Store(ABC):
     @abstractmethod
     def outgoing(self, message_id: str) -> OutgoingStatus | None: ...
 
-    # -- audit, digests, health
+
+class Records(Protocol):
+    """The audit trail, digests sent, small named values (health, marks)."""
+
     @abstractmethod
     def audit(self, event: str, subject: str | None = None, detail: dict[str, Any] | None = None,
               at: float | None = None) -> None:
@@ -478,7 +506,10 @@ class Store(ABC):
     def set_value(self, key: str, value: Any) -> None:
         """Store a JSON-serialisable health value."""
 
-    # -- stats for the digest
+
+class DigestStats(Protocol):
+    """The figures of the leaders' digest (read only)."""
+
     @abstractmethod
     def unit_stats(self, since: DayLike, until: DayLike) -> list[UnitStats]: ...
 
@@ -502,3 +533,10 @@ class Store(ABC):
 
     @abstractmethod
     def stale_batches(self, sent_before: float, until: DayLike | None = None) -> list[StaleBatches]: ...
+
+
+class Store(Transactions, IncomingLog, SubmissionLog, ForwardingLog, HeldItems, Lookups, Accounts,
+            ReplyCounts, OutboxIndex, Records, DigestStats, Protocol):
+    """The whole of the durable state, as the pipeline, the outbox sender, the digest and the
+    console use it; grouped by concern above. All methods are safe to call from several
+    threads. ``SQLiteStore`` implements it."""

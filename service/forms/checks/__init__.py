@@ -51,7 +51,6 @@ class CheckContext:
 
 
 # Fields handled after the per-cell pass, because they need other cells of the row.
-_PLACE_FIELDS = ("district", "ward")
 _FACILITY_FIELDS = ("dose1_facility", "dose2_facility")
 # Parsers of values that repeat a lot: values that parse clean (no issue, no fix) are memoised
 # per call in a plain dict keyed by the cell value (1 and 1.0 share a key, which is harmless:
@@ -231,10 +230,6 @@ def _free(v: Any) -> Any:
     if isinstance(v, int) and not isinstance(v, bool):
         return str(v)
     return v
-
-
-def _blank(v: Any) -> bool:
-    return v is None or v == ""
 
 
 def _check_places(row: _Row, raw: dict, values: dict, required: frozenset, place) -> None:

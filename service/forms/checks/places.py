@@ -71,10 +71,6 @@ def place_checker(directory: Directory):
     return check
 
 
-def check_place(district_raw: Any, ward_raw: Any, directory: Directory) -> PlaceResult:
-    return place_checker(directory)(district_raw, ward_raw)
-
-
 def _check_place(district_raw: Any, ward_raw: Any, directory: Directory) -> PlaceResult:
     d_value = d_code = d_problem = None
     district: District | None = None

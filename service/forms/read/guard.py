@@ -14,6 +14,7 @@ import zipfile
 
 import xlrd.compdoc
 
+from ...sniff import is_ole2, is_zip
 from ..model import Unreadable
 
 # ---------------------------------------------------------------------------- limits
@@ -72,7 +73,6 @@ def unreadable(code: str, variant: str | None = None, **fields) -> Unreadable:
 
 # ---------------------------------------------------------------------------- magic numbers
 
-OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _OTHER = [  # (magic, what the sender sent, in Vietnamese)
     (b"%PDF", "tệp PDF"),
     (b"\x89PNG", "hình ảnh (PNG)"),
@@ -103,9 +103,9 @@ def sniff(path: str, max_bytes: int) -> str:
     with open(path, "rb") as fh:
         head = fh.read(8192)
 
-    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+    if is_zip(head):
         return _zip_kind(path)
-    if head.startswith(OLE2):
+    if is_ole2(head):
         return _ole2_kind(path)
     for magic, what in _OTHER:
         if head.startswith(magic):

@@ -1,6 +1,7 @@
 """Workbooks the pipeline attaches: the clean export, the annotated copy, blank templates."""
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from pathlib import Path
@@ -23,7 +24,6 @@ def _via_temp(write, suffix: str = ".xlsx") -> bytes:
 def export_bytes(report: Report, records: list[Record], title: str, form: str | None = None) -> bytes:
     """The project's canonical layout (for receivers who chose it in the directory)."""
     from ...forms.export import write_rows
-    import io
     buf = io.BytesIO()
     f = form or report.form
     write_rows(f if f in ("mau1", "mau2") else "mau1", buf, list(records), title=title)
