@@ -156,7 +156,7 @@ def held_detail(console: "Console", held_id: int) -> dict[str, Any] | None:
                            "warnings": len(report.warnings), "fixes": len(report.fixes)})
     events = store.audit_events(h.code, limit=50) if h.code else []
     return {**row, "item": item, "checks": checks,
-            "suggestion": suggestion(h, item, facilities, settings),
+            "suggestion": suggestion(h, item, facilities, console.words),
             "directory_path": str(settings.directory_path),
             "events": [e for e in events if e["event"].startswith("held-")]}
 
@@ -165,21 +165,19 @@ def _toml_str(s: str) -> str:
     return '"' + str(s).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def suggestion(h, item, facilities: list[str], settings) -> str | None:
+def suggestion(h, item, facilities: list[str], words: dict) -> str | None:
     """The directory lines the operator would add so a release can go through."""
-    if h.kind == "unknown-facility" and facilities:
-        district = f"district = {h.district_code}\n" if h.district_code else ""
-        return "\n".join(f"[[facility]]\nname = {_toml_str(name)}\n{district}"
-                         f'email = ""  # địa chỉ thư của cơ sở\n' for name in facilities)
-    if h.kind == "unknown-sender" and item is not None and item.sender:
-        return (f'[[unit]]\nname = ""  # tên đơn vị\nlevel = "tinh"  # tinh | huyen | xa | doanh_nghiep\n'
-                f"emails = [{_toml_str(item.sender)}]\n")
-    if h.kind == "unknown-folder":
+    t = words.get("suggest", {})
+    if h.kind == "unknown-facility" and facilities and "facility" in t:
+        district = t.get("district", "").format(code=h.district_code) if h.district_code else ""
+        return "\n".join(t["facility"].format(name=_toml_str(name), district=district) for name in facilities)
+    if h.kind == "unknown-sender" and item is not None and item.sender and "unit-sender" in t:
+        return t["unit-sender"].format(email=_toml_str(item.sender))
+    if h.kind == "unknown-folder" and "unit-folder" in t:
         rel = (item.folder_file if item is not None else h.sender) or ""
         top = rel.split("/")[0]
         if top:
-            return (f'[[unit]]\nname = {_toml_str(top)}\nlevel = "tinh"  # tinh | huyen | xa | doanh_nghiep\n'
-                    f"folder = {_toml_str(top)}\n")
+            return t["unit-folder"].format(folder=_toml_str(top))
     return None
 
 
