@@ -11,7 +11,6 @@ engine (the round trip) and reports its rows and errors.
 from __future__ import annotations
 
 import argparse
-import io
 import platform
 import statistics
 import sys

@@ -99,6 +99,8 @@ RELEASE: dict[str, Release] = {
     "no-route": Release("rerun"),
     "reply-cap": Release("rerun"),
     "failed": Release("unpark"),
+    "unit-flood": Release("rerun"),  # handlers.flood lets a released item through
+    "sender-unclear": Release("refuse", "sender-unclear"),
     "automatic": Release("refuse", "automatic"),
     "reply": Release("refuse", "reply"),
 }

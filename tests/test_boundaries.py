@@ -63,3 +63,16 @@ def test_the_analysis_sees_a_forbidden_import(tmp_path, monkeypatch):
     assert violations("digest") == ["service/digest/x.py:2 imports service.runner",
                                     "service/digest/x.py:2 imports service.runner.Service",
                                     "service/digest/x.py:3 imports service.intake"]
+
+
+def test_one_title_per_issue_code_and_every_label_table_shows_it():
+    from service.digest.data import load_labels
+    from service.forms import annotate, issues
+    from service.defaults import templates_dir
+    types = [t for t in vars(issues).values() if isinstance(t, issues.IssueType)]
+    by_code: dict[str, set[str]] = {}
+    for t in types:
+        by_code.setdefault(t.code, set()).add(t.title)
+    assert all(len(ts) == 1 and next(iter(ts)).strip() for ts in by_code.values()), by_code
+    assert annotate.CODE_LABELS == issues.titles() == load_labels(templates_dir())["errors"]
+    assert issues.titles()["date-future"] == "Ngày sinh sau ngày hôm nay"

@@ -141,7 +141,8 @@ def test_the_catalog_has_stable_kebab_case_codes_and_vietnamese_messages():
     for t in types:
         assert re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", t.code), t.code
         assert t.severity in ("error", "warning")
-        assert t.template.startswith("{where}"), t.code
+        assert t.template.startswith("{where}") or t.code in issues.FORM_LEVEL, t.code
+        assert t.title and not t.title.isascii(), t.code  # a Vietnamese short name
         assert VIETNAMESE.search(t.template), t.code
         assert "vui lòng" in t.template.lower() or t.severity == "warning", t.code
 

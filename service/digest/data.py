@@ -21,6 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..directory import Directory, District, Unit
+from ..forms.issues import titles
 from ..state.store import DigestStats, UnitStats
 
 START = "0001-01-01"  # "since the start": every day the store knows
@@ -181,6 +182,7 @@ class Figures:
     held_day: dict[str, int]  # kind → held items created on D
     held_open: int
     held_labels: dict[str, str]
+    held_dropped: int  # unknown-sender messages dropped on D to keep the held folder under its cap
     recipients: list[RecipientLine]
     stale: list[StaleLine]
     never: list[NeverGroup]
@@ -226,14 +228,15 @@ class Figures:
 
 
 def load_labels(templates: Path) -> dict[str, dict[str, str]]:
-    """Short Vietnamese names of error codes and held kinds (mail_templates/digest_labels.toml)."""
+    """Short Vietnamese names of error codes (the issue types' titles) and of held kinds
+    (mail_templates/digest_labels.toml)."""
     path = Path(templates) / "digest_labels.toml"
     try:
         with open(path, "rb") as fh:
             data = tomllib.load(fh)
     except FileNotFoundError:
         data = {}
-    return {"errors": dict(data.get("errors", {})), "held": dict(data.get("held", {}))}
+    return {"errors": titles(), "held": dict(data.get("held", {}))}
 
 
 def short_district(d: District) -> str:
@@ -409,6 +412,8 @@ def gather(directory: Directory, store: DigestStats, day: date, *, tz: ZoneInfo,
     # -- held items
     held_day = store.held_stats(day, day)
     held_open = held_day.pop("open", 0)
+    counted = getattr(store, "count_replies", None)  # the store's daily counters (pipeline.held_cap)
+    held_dropped = counted("held-dropped", day) if counted else 0
 
     # -- recipients
     names = _recipient_names(directory)
@@ -460,7 +465,7 @@ def gather(directory: Directory, store: DigestStats, day: date, *, tz: ZoneInfo,
         day_total=day_total, total=total, rows_sent=rows_sent, entered=entered,
         trend=list(trend.values()), errors=errors,
         error_rows_day=day_total.rejected, error_rows_total=total.rejected,
-        held_day=held_day, held_open=held_open, held_labels=labels["held"],
+        held_day=held_day, held_open=held_open, held_labels=labels["held"], held_dropped=held_dropped,
         recipients=recipients, stale=stale, never=never,
         never_count=sum(n.count for n in never), silent=silent,
         units=sorted(units.values(), key=lambda r: (_group_order(r.group, order), r.name)),
@@ -473,3 +478,4 @@ def _group_order(key: str, order: list[Group]) -> int:
         if g.key == key:
             return i
     return len(order)
+

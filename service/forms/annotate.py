@@ -28,6 +28,7 @@ from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
 from ..sniff import ZIP_LOCAL
 from ..textnorm import fold
 from . import xlsx_patch
+from .issues import titles
 from .model import Issue, Report, Sheet, _jsonable, column_letter
 from .xlsx_patch import PatchJob, SheetPlan, SummaryCell
 
@@ -48,47 +49,7 @@ FORM_NAMES = {
 NATIONAL_NAME = "Mẫu import của hệ thống tiêm chủng quốc gia – {mau1} người đăng ký, {mau2} người đã tiêm"
 SUMMARY_WIDTHS = [9, 9, 26, 24, 80, 12]
 # Short Vietnamese labels of the issue codes (service/forms/issues.py) for the summary table.
-CODE_LABELS = {
-    "required-missing": "Bỏ trống thông tin bắt buộc",
-    "name-invalid": "Họ và tên có ký tự không hợp lệ",
-    "text-formula": "Ô chữ bắt đầu như một công thức",
-    "date-invalid": "Ngày không có thật hoặc không đọc được",
-    "date-month-first": "Ngày ghi tháng trước ngày",
-    "date-future": "Ngày sinh sau ngày hôm nay",
-    "date-too-early": "Ngày sinh trước năm 1900",
-    "dob-year-only": "Chỉ ghi năm sinh",
-    "dob-too-young": "Chưa đủ 12 tuổi",
-    "dose-date-before-start": "Ngày tiêm trước 08/03/2021",
-    "dose-date-future": "Ngày tiêm sau ngày nhận danh sách",
-    "gender-invalid": "Giới tính không hợp lệ",
-    "id-invalid": "Số CMND/CCCD không hợp lệ",
-    "id-lost-digits": "Số CMND/CCCD bị Excel làm mất chữ số",
-    "id-gender-mismatch": "Số CCCD không khớp giới tính",
-    "id-year-mismatch": "Số CCCD không khớp năm sinh",
-    "id-duplicate": "Số CMND/CCCD bị trùng",
-    "phone-letters": "Số điện thoại có chữ cái",
-    "phone-invalid": "Số điện thoại không hợp lệ",
-    "phone-not-mobile": "Số điện thoại cố định",
-    "phone-multiple": "Ghi nhiều số điện thoại",
-    "insurance-invalid": "Số thẻ BHYT không hợp lệ",
-    "priority-invalid": "Nhóm ưu tiên không hợp lệ",
-    "province-other": "Không phải tỉnh An Giang",
-    "district-unknown": "Không tìm thấy huyện/thị xã/thành phố",
-    "ward-unknown": "Không tìm thấy xã/phường/thị trấn",
-    "ward-not-in-district": "Xã/phường không thuộc huyện đã ghi",
-    "vaccine-unknown": "Không nhận ra tên vắc xin",
-    "dose2-before-dose1": "Mũi 2 không sau mũi 1",
-    "dose-interval-too-short": "Khoảng cách giữa hai mũi quá ngắn",
-    "janssen-second-dose": "Vắc xin Janssen không có mũi 2",
-    "dose2-without-dose1": "Có mũi 2 nhưng thiếu mũi 1",
-    "dose2-incomplete": "Thông tin mũi 2 chưa đủ",
-    "facility-unknown": "Không tìm thấy cơ sở tiêm",
-    "place-code-unknown": "Mã tỉnh/huyện/xã không có trong danh mục",
-    "place-code-mismatch": "Tên và mã địa bàn không khớp",
-    "id-missing": "Chưa ghi số CMND/CCCD",
-    "platform-required-missing": "Thiếu cột hệ thống quốc gia yêu cầu",
-    "person-duplicate": "Trùng người (họ tên, ngày sinh, số điện thoại)",
-}
+CODE_LABELS = titles()  # one short name per issue type (forms/issues.py)
 _UNICODE_FONT = "Times New Roman"
 
 

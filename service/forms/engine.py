@@ -20,7 +20,7 @@ from .checks import CheckContext, check_rows
 from .checks import national as national_checks
 from .fields import FieldCatalog, load_catalog
 from .layout import DOB_FEMALE, GIVEN_NAME, find_layout
-from .model import Column, Fix, Issue, Layout, Report, Sheet, Unreadable, Workbook, column_letter
+from .model import Column, Fix, Layout, Report, Sheet, Unreadable, Workbook, column_letter
 from .read import MAX_ROWS, read_workbook
 from .read.guard import unreadable
 
@@ -29,19 +29,6 @@ log = logging.getLogger("vaxmail.forms")
 NOT_A_FORM = (
     "Không tìm thấy danh sách theo Mẫu 1 hoặc Mẫu 2 trong tệp: cần một dòng tiêu đề có các cột "
     "như \"Họ và tên\", \"Ngày sinh\", \"Số CMND/CCCD\". Vui lòng dùng mẫu đính kèm rồi gửi lại."
-)
-EMPTY_FORM = "Tệp có tiêu đề Mẫu {form} nhưng không có dòng dữ liệu nào. Vui lòng điền danh sách rồi gửi lại."
-COLUMN_MISSING = (
-    "Thiếu cột \"{label}\" (bắt buộc trong Mẫu {form}). Vui lòng thêm cột này vào dòng tiêu đề "
-    "(dòng {row}) và điền cho từng người."
-)
-FORMULA_NO_VALUE = (
-    "Cột \"{header}\" (ô {cell}): ô chứa công thức nhưng không có giá trị đã tính. Vui lòng mở tệp "
-    "bằng Excel, lưu lại (để Excel tính công thức) hoặc dán giá trị thay cho công thức rồi gửi lại."
-)
-OTHER_SHEET = (
-    "Trang tính \"{sheet}\" cũng có danh sách ({rows} dòng) nhưng chỉ trang \"{chosen}\" được kiểm tra. "
-    "Vui lòng gửi mỗi danh sách trong một tệp riêng."
 )
 # issues about what a cell holds instead of a value: they replace "required-missing" there
 CELL_LEVEL = ("formula-no-value", "cell-error", "cell-not-a-number")
@@ -98,8 +85,8 @@ def _check(wb: Workbook, report: Report, directory: Directory, catalog: FieldCat
     _account(report, plan)
     for other, _, other_plan in found[1:]:
         if other_plan.persons:
-            report.warnings.append(Issue("other-sheet", OTHER_SHEET.format(
-                sheet=other.name, rows=len(other_plan.persons), chosen=sheet.name), severity="warning"))
+            report.warnings.append(I.OTHER_SHEET.at(
+                None, sheet=other.name, rows=len(other_plan.persons), chosen=sheet.name))
     form = FORM_NAMES[layout.form]
     header_row = layout.header_rows[0] + 1
     columns = _birth_by_sex_columns(layout) if DOB_FEMALE in layout.columns else {
@@ -107,10 +94,10 @@ def _check(wb: Workbook, report: Report, directory: Directory, catalog: FieldCat
     missing = national.missing_columns(columns) if nat else [
         k for k in catalog.required(layout.form) if k not in columns]
     for key in missing:
-        report.errors.append(Issue("column-missing", COLUMN_MISSING.format(
-            label=catalog.label(key), form=form, row=header_row), row=header_row, field=key))
+        report.errors.append(I.COLUMN_MISSING.at(header_row, None, key, label=catalog.label(key), form=form,
+                                                 row=header_row))
     if not rows:
-        report.errors.append(Issue("empty-form", EMPTY_FORM.format(form=form), row=header_row))
+        report.errors.append(I.EMPTY_FORM.at(header_row, form=form))
         return report
     female_rows: set[int] = set()
     ctx = CheckContext(directory=directory, form=layout.form, today=today,
@@ -188,12 +175,6 @@ def _picker(indexes: list[int]):
     return pick
 
 
-BIRTH_BOTH_SEXES = (
-    "Cột \"{header}\" (dòng {row}): năm sinh được ghi ở cả cột Nam và cột Nữ. Vui lòng chỉ ghi "
-    "ở một cột, đúng giới tính của người được tiêm."
-)
-
-
 def _joined_names(rows):
     """"Họ và tên đệm" | "Tên" → one full name."""
     for row, out in rows:
@@ -221,8 +202,7 @@ def _sex_from_birth_column(rows, layout: Layout, report: Report, female_rows: se
         male = out.get("dob")
         if male is not None and female is not None:
             col = layout.columns["dob"]
-            report.errors.append(Issue("dob-both-sexes", BIRTH_BOTH_SEXES.format(header=col.header, row=row),
-                                       row=row, column=col.letter, field="dob", header=col.header))
+            report.errors.append(I.DOB_BOTH_SEXES.at(row, col.letter, "dob", col.header, header=col.header, row=row))
         elif female is not None:
             out["dob"] = female
             female_rows.add(row)
@@ -302,9 +282,8 @@ def _decoded_rows(sheet: Sheet, layout: Layout, indexes: list[int], report: Repo
         if no_value:
             for key, col in checked:
                 if out[key] is None and (i, col.index) in no_value:
-                    report.errors.append(Issue("formula-no-value", FORMULA_NO_VALUE.format(
-                        header=col.header, cell=f"{col.letter}{i + 1}"), row=i + 1, column=col.letter,
-                        field=key, header=col.header))
+                    report.errors.append(I.FORMULA_NO_VALUE.at(i + 1, col.letter, key, col.header,
+                                                               header=col.header, cell=f"{col.letter}{i + 1}"))
         if blanked:
             blanked = False
             for key, v in out.items():

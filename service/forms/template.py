@@ -51,7 +51,7 @@ HINTS = {
     "dose1_lot": "Số lô vắc xin ghi trên giấy xác nhận tiêm.",
     "dose1_facility": "Tên cơ sở đã tiêm mũi 1, ví dụ Trung tâm Y tế huyện Chợ Mới, Trạm Y tế Xã Mỹ Khánh.",
     "dose2_date": "Ngày tiêm mũi 2 (dd/mm/yyyy), nếu đã tiêm; phải sau mũi 1 đủ khoảng cách của vắc xin.",
-    "dose2_vaccine": "Chọn tên vắc xin đã tiêm mũi 2 (Janssen chỉ tiêm 1 mũi).",
+    "dose2_vaccine": "Chọn tên vắc xin đã tiêm mũi 2 (Janssen chỉ tiêm 1 mũi; Abdala tiêm 3 mũi, mỗi mũi cách nhau ít nhất 14 ngày).",
     "dose2_lot": "Số lô vắc xin mũi 2.",
     "dose2_facility": "Tên cơ sở đã tiêm mũi 2.",
     "note": "Ghi chú (nếu có).",

@@ -9,14 +9,11 @@ Two ways to say it:
 """
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from datetime import date
 from pathlib import Path
 
 from ...forms import national
-from ...forms.engine import check_file
 from ...mail.compose import XLSX, build_bytes, stable_message_id
 from ...state.store import normalise_code
 from ...textnorm import fold
@@ -85,18 +82,13 @@ def handle(w: Work, ctx: Context) -> None:
 def import_results(files, ctx: Context, today: date) -> list[tuple]:
     """(record, entered?, the platform's text) of every row whose column Z is filled, over
     the attached workbooks; [] when none is a workbook after import."""
+    from .check import checker  # the bounded worker, as for any submitted file
     out: list[tuple] = []
     for f in files:
         suffix = Path(f.name).suffix.lower()
         if suffix not in (".xlsx", ".xls", ".xlsm"):
             continue
-        fd, tmp = tempfile.mkstemp(suffix=suffix, dir=ctx.workdir)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(f.data)
-            report = check_file(tmp, directory=ctx.directory, today=today)
-        finally:
-            os.unlink(tmp)
+        report, _ = checker(ctx).check(f.name, f.data, today)
         if report.layout is not None and national.IMPORT_RESULT in report.layout.columns:
             out += national.import_results(report.records)
     return out

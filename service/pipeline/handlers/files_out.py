@@ -1,11 +1,13 @@
 """Workbooks the pipeline attaches: the clean export, the annotated copy, blank templates."""
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from pathlib import Path
 
 from ...forms.model import Record, Report
+from ...item import ANNOTATED_SUFFIX
 
 _TEMPLATES: dict[str, bytes] = {}
 
@@ -23,7 +25,6 @@ def _via_temp(write, suffix: str = ".xlsx") -> bytes:
 def export_bytes(report: Report, records: list[Record], title: str, form: str | None = None) -> bytes:
     """The project's canonical layout (for receivers who chose it in the directory)."""
     from ...forms.export import write_rows
-    import io
     buf = io.BytesIO()
     f = form or report.form
     write_rows(f if f in ("mau1", "mau2") else "mau1", buf, list(records), title=title)
@@ -65,4 +66,4 @@ def export_name(code: str, form: str, recipient_key: str) -> str:
 def annotated_name(name: str) -> str:
     """"DS.xlsx" → "DS - kiểm tra.xlsx"; a macro workbook (.xlsm) comes back as a plain .xlsx
     without its macros (never a macro-enabled file from the official address)."""
-    return f"{Path(name).stem} - kiểm tra.xlsx"
+    return Path(name).stem + ANNOTATED_SUFFIX
