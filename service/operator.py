@@ -101,6 +101,8 @@ RELEASE: dict[str, Release] = {
     "unverified": Release("rerun"),  # the operator vouches for the sender (not verified again)
     "unit-flood": Release("rerun"),  # the unit's daily cap is lifted for this item
     "failed": Release("unpark"),
+    "unit-flood": Release("rerun"),  # handlers.flood lets a released item through
+    "sender-unclear": Release("refuse", "sender-unclear"),
     "automatic": Release("refuse", "automatic"),
     "reply": Release("refuse", "reply"),
 }
