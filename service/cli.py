@@ -24,13 +24,15 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from .wording import say
+
 
 def _date(s: str) -> date:
     return date.fromisoformat(s)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="vaxmail", description="Kiểm tra và chuyển danh sách tiêm chủng COVID-19.")
+    p = argparse.ArgumentParser(prog="vaxmail", description=say("cli.description"))
     sub = p.add_subparsers(dest="command", required=True)
 
     c = sub.add_parser("check", help="check spreadsheets")
@@ -171,7 +173,7 @@ def cmd_export(args) -> int:
 
     report = check_file(args.file, directory=_directory(args.config), today=args.today)
     if report.fatal is not None or not report.form:
-        msg = report.fatal.message if report.fatal else "Không phải mẫu danh sách."
+        msg = report.fatal.message if report.fatal else say("cli.not-a-form")
         print(msg, file=sys.stderr)
         return 2
     from .forms import national
@@ -182,7 +184,7 @@ def cmd_export(args) -> int:
         national.write(list(report.valid_records()), args.out, _directory(args.config))
     else:
         export(report, args.out)
-    print(f"Đã ghi {report.valid_rows}/{report.rows} dòng hợp lệ vào {args.out}")
+    print(say("cli.exported", valid=report.valid_rows, rows=report.rows, out=args.out))
     return 0 if not report.errors else 1
 
 
@@ -190,7 +192,7 @@ def cmd_template(args) -> int:
     from .forms.template import write_template
 
     write_template(args.form, args.out, _directory(args.config))
-    print(f"Đã ghi mẫu trống {args.form} vào {args.out}")
+    print(say("cli.template-written", form=args.form, out=args.out))
     return 0
 
 

@@ -8,6 +8,7 @@ import signal
 import sys
 
 from .config import ConfigError, load_settings
+from .wording import say
 
 
 def _setup_logging() -> None:
@@ -70,7 +71,7 @@ def run(args) -> int:
 
 def _when(ts) -> str:
     if not ts:
-        return "chưa có"
+        return say("time.never")
     from datetime import datetime
     from .item import VN
     return datetime.fromtimestamp(float(ts), VN).strftime("%H:%M:%S %d/%m/%Y")
@@ -94,50 +95,44 @@ def status(args) -> int:
             print(json.dumps(st, ensure_ascii=False, indent=2, default=str))
             return 0
         q = st["incoming_queue"]
-        print(f"Hàng đợi nhận: {q.get('new', 0)} chờ xử lý, {q.get('claimed', 0)} đang xử lý, "
-              f"{q.get('bad', 0)} lỗi (xem thư mục crash trong thư mục trạng thái)")
+        print(say("status.incoming", new=q.get("new", 0), claimed=q.get("claimed", 0), bad=q.get("bad", 0)))
         if out is not None:
-            print(f"Hàng đợi gửi: {out['pending']} chờ gửi ({out['deferred']} đang hẹn gửi lại), "
-                  f"{out['parked']} bị giữ (vaxmail retry); gửi gần nhất: {_when(out['last_sent_at'])}")
+            print(say("status.outbox", pending=out["pending"], deferred=out["deferred"], parked=out["parked"],
+                      last_sent=_when(out["last_sent_at"])))
             if out["last_error"]:
-                print(f"  Lỗi gửi gần nhất ({_when(out['last_error_at'])}): {out['last_error']}")
+                print(say("status.outbox-error", when=_when(out["last_error_at"]), error=out["last_error"]))
         else:
-            print("Hàng đợi gửi: chưa cấu hình [smtp] url")
-        print(f"Mục đang giữ cho cán bộ: {st['held_open']} (vaxmail held)")
+            print(say("status.outbox-none"))
+        print(say("status.held", count=st["held_open"]))
         if st["held_dropped"]:
             d = st["held_dropped"]
-            print(f"Thư mục giữ lại vượt giới hạn [limits] held_max_mb: đã xoá {d['count']} thư cũ nhất "
-                  f"của người gửi lạ (gần nhất lúc {_when(d['last_at'])}; xem nhật ký audit held-dropped)")
+            print(say("status.held-dropped", count=d["count"], when=_when(d["last_at"])))
         mb = st["mailbox"] or {}
         if mb:
-            print(f"Hộp thư nhận: {'đang kết nối' if mb.get('connected') else 'mất kết nối'}; "
-                  f"liên lạc gần nhất: {_when(mb.get('last_round_trip'))}"
-                  + (f"; lỗi: {mb['last_error']}" if mb.get("last_error") else ""))
+            print(say("status.mailbox", when=_when(mb.get("last_round_trip")),
+                      state=say("status.mailbox-connected" if mb.get("connected") else "status.mailbox-disconnected"),
+                      error=say("status.mailbox-error", error=mb["last_error"]) if mb.get("last_error") else ""))
         else:
-            print("Hộp thư nhận: chưa liên lạc lần nào")
+            print(say("status.mailbox-never"))
         dg = st["last_digest"] or {}
-        print(f"Bản tin sáng gần nhất: {('ngày ' + dg['day']) if dg.get('day') else 'chưa gửi'}")
+        print(say("status.digest", day=dg["day"]) if dg.get("day") else say("status.digest-never"))
         sec = st["security"]
         if sec["senders_verified"]:
-            print(f"Xác thực người gửi: có (Authentication-Results của {sec['authserv_id']})")
+            print(say("status.verified", authserv_id=sec["authserv_id"]))
         else:
-            print("Xác thực người gửi: CHƯA (chưa cấu hình [trust] authserv_id) — thư mạo danh đơn vị có thể được nhận")
+            print(say("status.not-verified"))
         if "retention_days" in sec:
-            print(f"Lưu dữ liệu cá nhân: {sec['retention_days']} ngày; mục cũ nhất còn giữ: {_when(sec.get('oldest_kept'))}")
+            print(say("status.retention", days=sec["retention_days"], when=_when(sec.get("oldest_kept")),
+                      due=sec.get("due_for_purge", 0)))
         return 0
 
 
 def purge(args) -> int:
     """Remove (or with --dry-run count) personal data older than [retention] days."""
     from .retention import purge as run_purge, retention_days
-    from .state import open_store, store_options
-    from .wording import say
-    settings = _settings(args)
-    store = open_store(settings.state_dir, **store_options(settings))
-    try:
-        res = run_purge(settings, store, dry_run=args.dry_run)
-    finally:
-        store.close()
+    with _service(args) as svc:  # the mailbox too: its done folder is purged (IMAP: own connection)
+        settings = svc.settings
+        res = run_purge(settings, svc.store, dry_run=args.dry_run, mailbox=svc.mail)
     places = ", ".join(f"{say('retention-places.' + k)}: {v}" for k, v in sorted(res.removed.items()))
     print(say("retention.would-remove" if args.dry_run else "retention.removed", total=res.total,
               days=retention_days(settings), places=f" ({places})" if places else "", held=res.held_expired))
@@ -152,7 +147,7 @@ def held(args) -> int:
         for h in items:
             print(f"{h.id}\t{h.kind}\t{h.day or ''}\t{h.reason}\t{h.path or ''}")
         if not items:
-            print("Không có mục nào đang giữ.")
+            print(say("operator.no-held"))
         return 0
 
 
@@ -214,9 +209,9 @@ def _read_password() -> str:
     """The password from standard input: one line (a pipe), or asked twice on a terminal."""
     if sys.stdin.isatty():
         import getpass
-        first = getpass.getpass("Mật khẩu: ")
-        if getpass.getpass("Nhập lại mật khẩu: ") != first:
-            raise ValueError("Hai lần nhập mật khẩu không khớp.")
+        first = getpass.getpass(say("users.password"))
+        if getpass.getpass(say("users.password-again")) != first:
+            raise ValueError(say("users.password-mismatch"))
         return first
     line = sys.stdin.readline()
     return line.rstrip("\r\n")
@@ -231,23 +226,23 @@ def user(args) -> int:
         cmd = args.user_command
         if cmd == "list":
             for u in store.users():
-                state = "khoá" if u.disabled else "đang dùng"
-                print(f"{u.name}\t{u.role}\t{state}\tđăng nhập gần nhất: {_when(u.last_login)}")
+                state = say("users.disabled" if u.disabled else "users.active")
+                print(say("users.line", name=u.name, role=u.role, state=state, when=_when(u.last_login)))
             return 0
         if cmd in ("add", "passwd"):
             password = _read_password()
             if cmd == "add":
                 accounts.add(store, args.name, args.role, password, by=_actor())
-                print(f"Đã tạo tài khoản {args.name} ({args.role}).")
+                print(say("users.added", name=args.name, role=args.role))
             else:
                 accounts.set_password(store, args.name, password, by=_actor())
-                print(f"Đã đổi mật khẩu của {args.name}; các phiên đăng nhập cũ đã kết thúc.")
+                print(say("users.password-set", name=args.name))
         elif cmd == "disable":
             accounts.set_disabled(store, args.name, True, by=_actor())
-            print(f"Đã khoá tài khoản {args.name}.")
+            print(say("users.disabled-now", name=args.name))
         elif cmd == "enable":
             accounts.set_disabled(store, args.name, False, by=_actor())
-            print(f"Đã mở lại tài khoản {args.name}.")
+            print(say("users.enabled-now", name=args.name))
         return 0
     except ValueError as exc:  # AccountError, mismatched passwords
         print(f"vaxmail: {exc}", file=sys.stderr)
@@ -261,10 +256,10 @@ def retry(args) -> int:
         if svc.sender is None:
             print("vaxmail: no [smtp] url configured", file=sys.stderr)
             return 2
-        n = 0
-        for name in args.ids or [None]:
-            n += svc.sender.retry(name)
-        print(f"{n} thư được đưa lại vào hàng đợi gửi")
+        from .operator import Desk
+        desk = Desk(svc.settings, store=svc.store)  # the console's operation: audited
+        n = sum(desk.retry(name, by=_actor()) for name in args.ids or [None])
+        print(say("operator.retried", count=n))
         svc.send()
         return 0
 
@@ -335,23 +330,23 @@ def demo(args) -> int:
     finally:
         svc.close()
     elapsed = time.monotonic() - started
-    print(f"Đã xử lý {result['processed']} mục (thư và tệp) trong {elapsed:.1f} giây.\n")
-    print("THƯ ĐÃ GỬI (mỗi thư là một tệp .eml trong", root / "outbox", "):")
+    print(say("demo.processed", count=result["processed"], seconds=elapsed))
+    print(say("demo.sent", folder=root / "outbox"))
     for eml in sorted((root / "outbox").glob("*.eml"), key=lambda p: p.stat().st_mtime_ns):
         m = message_from_bytes(eml.read_bytes(), policy=default_policy)
         atts = [part.get_filename() for part in m.iter_attachments() if part.get_filename()]
         print(f"- {m['Subject']}")
-        print(f"    Đến: {m['To']}")
+        print(say("demo.to", to=m["To"]))
         if m["Cc"]:
-            print(f"    Đồng gửi: {m['Cc']}")
+            print(say("demo.cc", cc=m["Cc"]))
         if atts:
-            print(f"    Đính kèm: {', '.join(atts)}")
-    print(f"\nMỤC ĐANG GIỮ CHO CÁN BỘ ({len(held)}):")
+            print(say("demo.attachments", names=", ".join(atts)))
+    print(say("demo.held", count=len(held)))
     for h in held:
         print(f"- [{h.kind}] {h.reason}")
     results = sorted(p.relative_to(share) for p in share.rglob("*") if p.is_file())
-    print("\nTHƯ MỤC DÙNG CHUNG (kết quả nằm cạnh tệp):")
+    print(say("demo.share"))
     for p in results:
         print(f"- {p}")
-    print(f"\nCấu hình dùng: {config}\nChạy lại: vaxmail run --config {config} --once")
+    print(say("demo.again", config=config))
     return 0

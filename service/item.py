@@ -45,6 +45,12 @@ class Item:
     auth_why: str = ""  # "dmarc=pass", "no-results", "dkim=fail" … (never personal data)
 
 
+# Names of the results a sender finds: the annotated copy (mailed, or beside a dropped file)
+# and the receipt beside a dropped file. NFC; shown to people.
+ANNOTATED_SUFFIX = " - kiểm tra.xlsx"
+RECEIPT_SUFFIX = " - kết quả.txt"
+
+
 def results_dir(state_dir: Path, code: str) -> Path:
     """Where a folder item's results (receipt, annotated workbook) wait to be put beside it."""
     return Path(state_dir) / "results" / code

@@ -24,6 +24,7 @@ from ..mail.compose import serialize
 from ..mail.render import Renderer
 from ..outbox.spool import Outbox
 from ..state import open_store, store_options
+from ..wording import say
 from .message import build_digest, digest_message_id, digest_tz, html_for_browser
 from .schedule import queue_digest
 
@@ -58,13 +59,12 @@ def run(args) -> int:
         day: date = args.date or (datetime.now(tz).date() - timedelta(days=1))
         state = settings.state_dir
         if not state.is_dir():
-            return _fail(f"không tìm thấy thư mục trạng thái {state} (state directory not found); "
-                         "hãy chạy dịch vụ trước", 2)
+            return _fail(say("digest.no-state", state=state), 2)
         store = open_store(state, **store_options(settings))
     except ConfigError as exc:
         return _fail(str(exc), 2)
     except (OSError, sqlite3.Error, ValueError) as exc:
-        return _fail(f"không mở được cấu hình hoặc trạng thái (cannot open settings/state): {exc}", 2)
+        return _fail(say("digest.cannot-open", error=exc), 2)
     try:
         renderer = Renderer(settings.templates_path)
         started = time.monotonic()
@@ -72,18 +72,17 @@ def run(args) -> int:
         elapsed = time.monotonic() - started
         if args.out:
             paths = write_out(Path(args.out), msg, files)
-            print(f"Bản tin ngày {day.strftime('%d/%m/%Y')} ({elapsed:.1f} giây): "
-                  f"chuyển {_num(figures['day_total']['forwarded'])} người trong ngày, "
-                  f"lũy kế {_num(figures['total']['forwarded'])}, đã nhập {_num(figures['entered'])}.")
+            print(say("digest.written", day=day.strftime("%d/%m/%Y"), seconds=elapsed,
+                      forwarded=_num(figures["day_total"]["forwarded"]), total=_num(figures["total"]["forwarded"]),
+                      entered=_num(figures["entered"])))
             for p in paths:
                 print(f"  {p}")
         if args.send:
             mid = digest_message_id(settings, day, "manual", str(time.time_ns()))
             mid = queue_digest(settings, store, Outbox(state), renderer, day, message_id=mid)
-            print(f"Đã đưa bản tin ngày {day.strftime('%d/%m/%Y')} vào hàng đợi gửi "
-                  f"({', '.join(settings.directory.leaders)}).")
+            print(say("digest.queued", day=day.strftime("%d/%m/%Y"), leaders=", ".join(settings.directory.leaders)))
             if not settings.smtp_url:
-                print("Chưa cấu hình [smtp] url: thư nằm trong hàng đợi, dịch vụ sẽ gửi khi có cấu hình.")
+                print(say("digest.no-smtp"))
             else:
                 store.close()
                 _send_now(settings)
@@ -94,7 +93,7 @@ def run(args) -> int:
         return _fail(str(exc), 2)
     except Exception as exc:  # noqa: BLE001 - one line for the operator, never a traceback
         log.debug("digest failed", exc_info=True)
-        return _fail(f"không lập được bản tin ({type(exc).__name__}: {exc})")
+        return _fail(say("digest.failed", error=f"{type(exc).__name__}: {exc}"))
     finally:
         store.close()
 
@@ -105,7 +104,6 @@ def _send_now(settings) -> None:
     try:
         send_outbox_now(settings)
     except Exception as exc:  # noqa: BLE001
-        print(f"Chưa gửi được ngay ({type(exc).__name__}: {exc}); thư vẫn nằm trong hàng đợi, "
-              "dịch vụ sẽ gửi lại.")
+        print(say("digest.not-sent", error=f"{type(exc).__name__}: {exc}"))
         return
-    print("Đã chạy bộ gửi thư.")
+    print(say("digest.sender-ran"))

@@ -38,12 +38,11 @@ from datetime import datetime
 from pathlib import Path
 from threading import Event
 
-from ..item import VN, FileIn, Item, results_dir
+from ..item import ANNOTATED_SUFFIX, RECEIPT_SUFFIX, VN, FileIn, Item, results_dir
 from ..durable import fsync_dir, write_file_durably
 from ..queue import Queue
 from ..state.store import incoming_key
-from .folder_files import (ANNOTATED_SUFFIX, DONE_DIR, FIX_DIR, RECEIPT_SUFFIX, Signature,
-                           find_child, fit_name, is_candidate_name, is_candidate_path,
+from .folder_files import (DONE_DIR, FIX_DIR, Signature, find_child, fit_name, is_candidate_name, is_candidate_path,
                            is_ignored_dir, looks_complete, nfc, numbered, signature)
 from .folder_watch import FolderWatcher
 

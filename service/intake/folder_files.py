@@ -10,6 +10,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..item import ANNOTATED_SUFFIX, RECEIPT_SUFFIX
 from ..sniff import ZIP_END, ZIP_LOCAL, is_ole2
 from ..textnorm import fold
 
@@ -21,9 +22,7 @@ FIX_DIR = "Cần sửa"
 OUTPUT_DIRS_FOLDED = frozenset({fold(DONE_DIR), fold(FIX_DIR)})
 
 # Result files put beside a processed drop (NFC); their folded forms are never taken as drops.
-RECEIPT_SUFFIX = " - kết quả.txt"
-ANNOTATED_SUFFIX = " - kiểm tra.xlsx"
-_RESULT_TAILS_FOLDED = (fold(" - kết quả"), fold(" - kiểm tra"))
+_RESULT_TAILS_FOLDED = tuple(fold(s.rsplit(".", 1)[0]) for s in (RECEIPT_SUFFIX, ANNOTATED_SUFFIX))
 
 # Folders that file servers and clients keep for themselves.
 _SYSTEM_DIRS = frozenset({"$recycle.bin", "#recycle", "@eadir", "#snapshot", "~snapshot",

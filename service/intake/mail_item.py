@@ -14,6 +14,7 @@ from typing import Any
 
 from ..item import VN, FileIn, Item
 from ..state.store import incoming_key
+from ..wording import say
 from .autoreply import classify
 from .imap import TRUNCATED_HEADER
 from .mime import bound_headers, extract
@@ -33,7 +34,7 @@ def mail_item(data: bytes, meta: dict[str, Any], *, own_address: str, max_files:
     automatic = classify(headers, {own_address})
     skipped = [(s.name, s.reason_code) for s in ex.skipped]
     if headers.get(TRUNCATED_HEADER):  # fetched as headers only: the whole mail is too large
-        skipped.append((ex.subject or "(thư)", "too-large"))
+        skipped.append((ex.subject or say("mail.too-large-message"), "too-large"))
     key = incoming_key(ex.message_id, data)
     if meta.get("released"):
         key += f"#released-{meta['released']}"  # the operator asked for a fresh run

@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 from ...forms.model import Record, Report
+from ...item import ANNOTATED_SUFFIX
 
 _TEMPLATES: dict[str, bytes] = {}
 
@@ -65,4 +66,4 @@ def export_name(code: str, form: str, recipient_key: str) -> str:
 def annotated_name(name: str) -> str:
     """"DS.xlsx" → "DS - kiểm tra.xlsx"; a macro workbook (.xlsm) comes back as a plain .xlsx
     without its macros (never a macro-enabled file from the official address)."""
-    return f"{Path(name).stem} - kiểm tra.xlsx"
+    return Path(name).stem + ANNOTATED_SUFFIX
