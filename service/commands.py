@@ -256,9 +256,9 @@ def retry(args) -> int:
         if svc.sender is None:
             print("vaxmail: no [smtp] url configured", file=sys.stderr)
             return 2
-        n = 0
-        for name in args.ids or [None]:
-            n += svc.sender.retry(name)
+        from .operator import Desk
+        desk = Desk(svc.settings, store=svc.store)  # the console's operation: audited
+        n = sum(desk.retry(name, by=_actor()) for name in args.ids or [None])
         print(say("operator.retried", count=n))
         svc.send()
         return 0
