@@ -86,3 +86,26 @@ def test_the_held_folder_cap_drops_the_oldest_unknown_sender_mail(tmp_path):
     out = subprocess.run([sys.executable, "-m", "service.cli", "status", "--config", str(cfg)],
                          capture_output=True, text=True, check=True).stdout
     assert "đã xoá 3 thư cũ nhất" in out
+
+
+def test_the_files_of_one_message_share_one_row_budget(tmp_path):
+    """[limits] max_rows bounds one message's rows in all (its lists stay in the daemon's
+    memory until the reply): files past it are named in the reply, to be sent apart."""
+    from email.message import EmailMessage
+    svc, _ = service(tmp_path, "max_rows = 14\n")
+    m = EmailMessage()
+    m["From"], m["To"], m["Subject"] = UNIT, "tiemchung@angiang.example", "Ba danh sách"
+    m["Message-ID"] = "<three@syt.angiang.example>"
+    m.set_content("Ba tệp.")
+    for n in range(3):
+        m.add_attachment(mau1_xlsx("Sở Y tế", provincial_people(70 + n, 3)), maintype="application",
+                         subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet", filename=f"DS{n}.xlsx")
+    drop(tmp_path, 0, bytes(m))
+    try:
+        svc.run_once()
+    finally:
+        svc.close()
+    sent = read_outbox(tmp_path / "out")
+    (reply,) = [m for m in sent if m["to"] == [UNIT]]
+    assert "DS2.xlsx\" chưa được kiểm tra vì các tệp trong cùng thư đã có tổng cộng 14 dòng" in reply["text"]
+    assert sum(m["kind"] == "forward" for m in sent) >= 1

@@ -96,6 +96,12 @@ UNSAFE_FILE = (
     "được; vui lòng mở tệp bằng Excel, chép riêng danh sách sang một tệp mới (hoặc chia thành nhiều "
     "tệp nhỏ hơn), lưu dạng .xlsx rồi gửi lại.")
 
+# The files of one message hold more rows in all than one list may ([limits] max_rows):
+# the files past the limit are not checked (pipeline handlers.check).
+MESSAGE_TOO_MANY_ROWS = (
+    "Tệp \"{name}\" chưa được kiểm tra vì các tệp trong cùng thư đã có tổng cộng {limit} dòng, "
+    "mức tối đa cho một thư; vui lòng gửi tệp này trong một thư riêng.")
+
 # ------------------------------------------------------------------------- odd cells
 CELL_ERROR = IssueType(
     "cell-error",

@@ -116,8 +116,10 @@ def _held_row(console: "Console", h, labels) -> dict[str, Any]:
     directory = console.current().directory
     unit = directory.unit(h.unit_key) if h.unit_key else None
     files = console.store.submissions(h.code) if h.code else []
+    from ..operator import DEFAULT_RELEASE, RELEASE
     return {
         "h": h, "label": labels["held"].get(h.kind, h.kind), "unit": unit,
+        "releasable": RELEASE.get(h.kind, DEFAULT_RELEASE).action != "refuse",
         "files": [{"name": s.file_name, "form": s.form, "rows": s.rows, "valid": s.valid_rows,
                    "errors": s.error_count,
                    "codes": [(labels["errors"].get(c, c), n) for c, n in
@@ -126,9 +128,14 @@ def _held_row(console: "Console", h, labels) -> dict[str, Any]:
     }
 
 
+MAX_HELD_SHOWN = 300
+
+
 def held_list(console: "Console") -> dict[str, Any]:
     labels = _labels(console)
-    return {"items": [_held_row(console, h, labels) for h in reversed(console.store.list_held())]}
+    held = console.store.list_held()
+    newest = list(reversed(held))[:MAX_HELD_SHOWN]
+    return {"items": [_held_row(console, h, labels) for h in newest], "total": len(held)}
 
 
 def held_detail(console: "Console", held_id: int) -> dict[str, Any] | None:

@@ -107,16 +107,24 @@ def row_hook(directory: Directory, columns: dict, seen: dict | None = None,
                 got = values.get("ward_code")
             if place is None:
                 kind, example = _KINDS[key]
-                row.emit(I.PLACE_CODE_UNKNOWN, {"kind": kind, "example": example}, key, v)
+                _emit_code(row, I.PLACE_CODE_UNKNOWN, {"kind": kind, "example": example}, key, v)
             elif check_name and got is not None and got != place_code:
                 _mismatch(row, key, v, raw, name_field, place)
 
     return hook
 
 
+def _emit_code(row, itype, extra: dict, key: str, v: Any) -> None:
+    """An issue at a code cell: its column is the code's, its ``field`` the place's SPEC key
+    (province, district, ward), as the JSON contract knows no other keys."""
+    row.emit(itype, extra, key, v)
+    sink = row.ctx.report.errors if itype.severity == "error" else row.ctx.report.warnings
+    sink[-1].field = _NAME_OF[key]
+
+
 def _mismatch(row, key: str, v: Any, raw: dict, name_field: str, place: str) -> None:
     col = row.ctx.columns.get(name_field)
-    row.emit(I.PLACE_CODE_MISMATCH, {
+    _emit_code(row, I.PLACE_CODE_MISMATCH, {
         "code_name": place,
         "name_cell": f"{col.letter}{row.n}" if col else "",
         "name_header": col.header if col else name_field,
