@@ -45,7 +45,7 @@ def check_bytes(name: str, data: bytes, today: date | None, directory, workdir: 
                 os.unlink(out)
     finally:
         os.unlink(src)
-    report.grid = None  # the grid stays here: only the report travels back
+    report.drop_grids()  # the grids stay here: only the report travels back
     return report, annotated
 
 

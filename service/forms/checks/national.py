@@ -41,9 +41,13 @@ def _code(raw: Any) -> int | None:
     return n
 
 
-def row_hook(directory: Directory, columns: dict) -> Callable[[Any, dict, dict], None]:
-    """``hook(row, raw, values)`` for ``CheckContext.row_hook``."""
-    seen: dict[str, int] = {}
+def row_hook(directory: Directory, columns: dict, seen: dict | None = None,
+             prior: dict | None = None) -> Callable[[Any, dict, dict], None]:
+    """``hook(row, raw, values)`` for ``CheckContext.row_hook``. ``seen``/``prior``: the
+    ID-less people of this sheet (key → row) and of earlier sheets of the file (key → (sheet,
+    row)), when the file holds its people on several sheets."""
+    seen = {} if seen is None else seen
+    prior = prior or None
     has_codes = [k for k in CODE_KEYS if k in columns]
     has_id = "id_number" in columns
     wards_by_code = {w.code: w for d in directory.districts for w in d.wards}
@@ -61,6 +65,10 @@ def row_hook(directory: Directory, columns: dict) -> Callable[[Any, dict, dict],
                 first = seen.get(key)
                 if first is None:
                     seen[key] = row.n
+                    if prior is not None and key in prior:
+                        sheet, first_row = prior[key]
+                        row.emit(I.PERSON_DUPLICATE_SHEET, {"first_row": first_row, "first_sheet": sheet},
+                                 "full_name", raw.get("full_name"))
                 else:
                     row.emit(I.PERSON_DUPLICATE, {"first_row": first}, "full_name", raw.get("full_name"))
         if not has_codes:
