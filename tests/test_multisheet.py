@@ -197,3 +197,17 @@ def test_the_pipeline_forwards_the_people_of_every_sheet_and_the_reply_names_the
         assert f"Trang tính “Ấp 2”, dòng {BAD_ROW}: Cột \"Số điện thoại\" (ô H{BAD_ROW})" in rep["text"]
         assert "đã đọc tất cả: “Ấp 1” 3 người; “Ấp 2” 4 người; “Ấp 3” 2 người" in rep["text"]
         assert any(a["name"].endswith(".xlsx") for a in rep["attachments"])
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "xls"])
+def test_a_sheet_of_people_without_a_header_is_an_error_naming_it(tmp_path, kind):
+    lists = M.people((3, 4, 2))
+    path = tmp_path / f"no-header.{kind}"
+    path.write_bytes(M.workbook(kind, lists=lists, headerless={"Ấp 3"}))
+    r = check_file(path)
+    assert r.rows == 7 and [p.name for p in r.parts] == ["Ấp 1", "Ấp 2"]
+    (err,) = [e for e in r.errors if e.code == "sheet-not-read"]
+    assert err.sheet == "Ấp 3" and "“Ấp 3”" in err.message and "(2 dòng" in err.message
+    assert r.exit_code == 1
+    # the notes sheet (one phone number) and an empty sheet are not lists: no error for them
+    assert {e.sheet for e in r.errors} == {"Ấp 3"}
