@@ -33,13 +33,39 @@ def _config(tmp: Path, imap: str, smtp: str) -> Path:
     cfg = tmp / "vaxmail.toml"
     cfg.write_text(f'[mailbox]\nurl = "{imap}"\nsweep_seconds = 30\n[smtp]\nurl = "{smtp}"\n'
                    f'retry_base_seconds = 1\n[state]\npath = "{tmp / "state"}"\n'
-                   f'[limits]\nreplies_per_sender_per_day = 100000\n', encoding="utf-8")
+                   f'[limits]\nreplies_per_sender_per_day = 100000\nforwards_per_unit_day = 100000\n', encoding="utf-8")
     return cfg
 
 
 def _daemon(cfg: Path, log: Path) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "service.cli", "run", "--config", str(cfg)],
                             cwd=ROOT, stdout=open(log, "ab"), stderr=subprocess.STDOUT)
+
+
+def _hwm(pid: int) -> int:
+    """Peak resident memory (VmHWM) of a live process, in MB (0 when unknown)."""
+    try:
+        for line in open(f"/proc/{pid}/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    return 0
+
+
+PEAKS: dict[str, int] = {}
+
+
+def _note_peaks(label: str, pid: int) -> None:
+    """The daemon's and its check workers' peak RSS, read before it is stopped."""
+    PEAKS[f"{label} daemon"] = _hwm(pid)
+    kids = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):  # workers are started by the pipeline thread
+            kids += [int(p) for p in open(f"/proc/{pid}/task/{task}/children").read().split()]
+    except OSError:
+        pass
+    PEAKS[f"{label} worker"] = max((_hwm(k) for k in kids), default=0)
 
 
 def _count(smtp: SmtpServer, kind: bytes = b"X-Vaxmail-Kind: forward") -> int:
@@ -68,6 +94,7 @@ def latency(dovecot: Dovecot, n: int) -> list[float]:
                 time.sleep(0.005)
             out.append(time.monotonic() - t0)
             time.sleep(0.3)
+        _note_peaks("latency", proc.pid)
         return out
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -90,7 +117,9 @@ def backlog(dovecot: Dovecot, n: int) -> float:
             if time.monotonic() - t0 > 900:
                 raise RuntimeError("backlog not done in 900 s")
             time.sleep(0.05)
-        return time.monotonic() - t0
+        took = time.monotonic() - t0
+        _note_peaks("backlog", proc.pid)
+        return took
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(20)
@@ -119,6 +148,7 @@ def main() -> int:
                   f"({args.backlog / t:.1f} messages/s; target ≤ 60 s)")
     finally:
         dovecot.cleanup()
+    print("peak RSS (MB): " + ", ".join(f"{k} {v}" for k, v in PEAKS.items()))
     return 0
 
 

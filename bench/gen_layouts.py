@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from service.forms.xlsx_writer import Cell, SheetSpec, column_letter, write_xlsx
-from service.textnorm import fold, tidy
+from service.textnorm import fold
 
 from service.forms import national
 

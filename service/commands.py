@@ -122,20 +122,17 @@ def status(args) -> int:
         else:
             print(say("status.not-verified"))
         if "retention_days" in sec:
-            print(say("status.retention", days=sec["retention_days"], when=_when(sec.get("oldest_kept"))))
+            print(say("status.retention", days=sec["retention_days"], when=_when(sec.get("oldest_kept")),
+                      due=sec.get("due_for_purge", 0)))
         return 0
 
 
 def purge(args) -> int:
     """Remove (or with --dry-run count) personal data older than [retention] days."""
     from .retention import purge as run_purge, retention_days
-    from .state import open_store, store_options
-    settings = _settings(args)
-    store = open_store(settings.state_dir, **store_options(settings))
-    try:
-        res = run_purge(settings, store, dry_run=args.dry_run)
-    finally:
-        store.close()
+    with _service(args) as svc:  # the mailbox too: its done folder is purged (IMAP: own connection)
+        settings = svc.settings
+        res = run_purge(settings, svc.store, dry_run=args.dry_run, mailbox=svc.mail)
     places = ", ".join(f"{say('retention-places.' + k)}: {v}" for k, v in sorted(res.removed.items()))
     print(say("retention.would-remove" if args.dry_run else "retention.removed", total=res.total,
               days=retention_days(settings), places=f" ({places})" if places else "", held=res.held_expired))
@@ -259,9 +256,9 @@ def retry(args) -> int:
         if svc.sender is None:
             print("vaxmail: no [smtp] url configured", file=sys.stderr)
             return 2
-        n = 0
-        for name in args.ids or [None]:
-            n += svc.sender.retry(name)
+        from .operator import Desk
+        desk = Desk(svc.settings, store=svc.store)  # the console's operation: audited
+        n = sum(desk.retry(name, by=_actor()) for name in args.ids or [None])
         print(say("operator.retried", count=n))
         svc.send()
         return 0

@@ -98,7 +98,11 @@ RELEASE: dict[str, Release] = {
     "unknown-facility": Release("rerun"),
     "no-route": Release("rerun"),
     "reply-cap": Release("rerun"),
+    "unverified": Release("rerun"),  # the operator vouches for the sender (not verified again)
+    "unit-flood": Release("rerun"),  # the unit's daily cap is lifted for this item
     "failed": Release("unpark"),
+    "unit-flood": Release("rerun"),  # handlers.flood lets a released item through
+    "sender-unclear": Release("refuse", "sender-unclear"),
     "automatic": Release("refuse", "automatic"),
     "reply": Release("refuse", "reply"),
 }
@@ -106,8 +110,9 @@ DEFAULT_RELEASE = Release("rerun")
 
 
 class Desk:
-    def __init__(self, settings: Settings, store: Store | None = None):
+    def __init__(self, settings: Settings, store: Store | None = None, checker=None):
         self.settings = settings
+        self.checker = checker  # forms.worker.CheckPool to check files in (None: this process)
         self.state_dir = make_private_dir(settings.state_dir)
         self._own_store = store is None
         self.store = store if store is not None else open_store(self.state_dir, **store_options(settings))
@@ -219,6 +224,8 @@ class Desk:
             return self._refused(held, by, self.say("release", "no-source", id=held.id))
         ctx = Context.from_settings(self.settings, self.store)
         ctx.released = frozenset({held.kind})
+        if self.checker is not None:
+            ctx.checker = self.checker
         if rule.check is not None:
             why = rule.check(self, held, item, ctx)
             if why:

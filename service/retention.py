@@ -214,7 +214,7 @@ def purge(settings, store=None, *, dry_run: bool = False, now: float | None = No
             store.audit("retention-purge", None, {"days": retention_days(settings), **res.removed,
                                                   "held_expired": res.held_expired}, at=now)
             store.set_value("retention", {"last_run": now, "oldest_kept": res.kept_oldest})
-    if res.total or res.held_expired:
+    if store is not None and (res.total or res.held_expired):  # not for summary()'s look
         log.info("retention: %s %d item(s) older than %d days (%s)", "would remove" if dry_run else "removed",
                  res.total, retention_days(settings),
                  ", ".join(f"{k} {v}" for k, v in sorted(res.removed.items())) or "database only")

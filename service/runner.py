@@ -320,7 +320,21 @@ class Service:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    def memory_report(self) -> str:
+        """One line for the log: the daemon's and the check workers' peak memory."""
+        import resource
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+        pool = self.ctx.checker
+        workers = max(getattr(pool, "peak_rss_mb", 0),
+                      resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)
+        return (f"memory: daemon peak {own} MB, check workers peak {workers} MB, "
+                f"{getattr(pool, 'deaths', 0)} workers lost to a limit")
+
     def close(self) -> None:
+        try:
+            log.info(self.memory_report())
+        except Exception:  # noqa: BLE001
+            pass
         self.stop.set()
         for part in (self.mail, self.folder, self.ctx.checker, self.sender):
             if part is not None:

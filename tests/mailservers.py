@@ -392,11 +392,14 @@ class Dovecot:
             if typ != "OK":
                 raise DovecotError(f"DELETE {folder!r} failed: {data}")
 
-    def append(self, user: str, folder: str, raw: bytes, flags: str | None = None) -> None:
+    def append(self, user: str, folder: str, raw: bytes, flags: str | None = None,
+               when: float | None = None) -> None:
+        """APPEND ``raw``; ``when`` (epoch seconds) sets the message's internal date."""
         with self._session(user) as c:
             if folder.upper() != "INBOX":
                 c._simple_command("CREATE", _folder_arg(folder))  # NO when it exists: fine
-            typ, data = c.append(_folder_arg(folder), flags, None, raw)
+            date = imaplib.Time2Internaldate(when) if when is not None else None
+            typ, data = c.append(_folder_arg(folder), flags, date, raw)
             if typ != "OK":
                 raise DovecotError(f"APPEND to {folder!r} failed: {data}")
 

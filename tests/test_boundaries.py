@@ -17,6 +17,8 @@ FORBIDDEN = {
     "state": {"pipeline", "runner", "intake"},
     "outbox": {"pipeline", "runner", "intake"},
     "mail": {"pipeline", "runner", "intake"},
+    # the console reads through the store and acts only through service.operator / web.accounts
+    "web": {"intake", "runner", "outbox", "mail"},
 }
 
 

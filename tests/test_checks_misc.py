@@ -129,8 +129,8 @@ def test_a_wrong_cell_keeps_its_text_in_the_record():
 
 def test_json_of_an_issue_carries_the_contract_fields():
     issue = only(check({"phone": 12.0}), "phone-invalid")
-    assert issue.as_json() == {"row": FIRST_ROW, "column": "F", "field": "phone", "code": "phone-invalid",
-                               "message": issue.message, "value": 12}
+    assert issue.as_json() == {"sheet": None, "row": FIRST_ROW, "column": "F", "field": "phone",
+                               "code": "phone-invalid", "message": issue.message, "value": 12}
     assert '"12"' in issue.message  # a whole float is shown as the sender typed it
 
 

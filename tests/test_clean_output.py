@@ -133,6 +133,8 @@ def test_notices_to_strangers_repeat_nothing_and_bidi_controls_never_reach_mail(
     box = Box(tmp_path)
     people = provincial_people(54, 2)
     people[0]["name"] = "Nguyễn \u202eVăn\u202c An"
+    people[0]["address"] = "Ấp \u2067Tân\u2069 Thành"
+    people[1]["address"] = "Ấp \u202eMỹ\u202c Khánh"
     raw = submission("stranger@gmail.example", mau1_xlsx("X", people), subject="Khẩn: xác minh tài khoản tại http://evil.example")
     box.drop(raw)
     ok = submission(UNIT, mau1_xlsx("Sở Y tế", people, bad={2: {"Số điện thoại": "09abc"}}))
@@ -147,4 +149,4 @@ def test_notices_to_strangers_repeat_nothing_and_bidi_controls_never_reach_mail(
                 with zipfile.ZipFile(io.BytesIO(a["data"])) as z:
                     for n in z.namelist():
                         if n.startswith("xl/worksheets/") or n == "xl/sharedStrings.xml":
-                            assert "\u202e" not in z.read(n).decode("utf-8"), (m["kind"], n)
+                            assert not re.search("[\u202a-\u202e\u2066-\u2069]", z.read(n).decode("utf-8")), (m["kind"], n)

@@ -132,11 +132,11 @@ def test_a_bare_0_1_gender_without_legend_is_the_national_coding(tmp_path):
 def test_code_and_name_that_disagree_name_both_cells(tmp_path):
     r = check(build(tmp_path / "lech.xlsx", [{**REG, "M": 884}, {**REG_F, "O": 99999}]))
     mismatch = [e for e in r.errors if e.code == "place-code-mismatch"]
-    assert [(e.row, e.column) for e in mismatch] == [(9, "M")]
+    assert [(e.row, e.column, e.field) for e in mismatch] == [(9, "M", "district")]  # SPEC's field keys
     assert "L9" in mismatch[0].message and "Thành phố Châu Đốc" in mismatch[0].message
     assert "Thành phố Long Xuyên" in mismatch[0].message
     unknown = [e for e in r.errors if e.code == "place-code-unknown"]
-    assert [(e.row, e.column, e.value) for e in unknown] == [(10, "O", 99999)]
+    assert [(e.row, e.column, e.field, e.value) for e in unknown] == [(10, "O", "ward", 99999)]
     assert r.valid_rows == 0
 
 

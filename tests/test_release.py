@@ -224,3 +224,42 @@ def test_automatic_mail_and_receivers_replies_are_not_processed_again_but_can_be
         ev = [e for e in d.store.audit_events(h.code) if e["event"] == "held-discarded"]
         assert ev[0]["detail"]["reason"] == "Thư vắng mặt, không cần làm gì"
     assert o.cli("discard", str(h.id), "--reason", "x").returncode == 1
+
+
+def test_an_unverified_sender_released_by_the_operator_is_believed_and_answered_once(tmp_path):
+    o = Office(tmp_path, extra='[trust]\nauthserv_id = "mx.angiang.example"\n')
+    o.drop(submission("vanthu@syt.angiang.example", mau1_xlsx("Sở Y tế", provincial_people(80, 2))))
+    assert [m["kind"] for m in o.run()] == ["notice-unverified"]
+    (h,) = o.held()
+    assert h.kind == "unverified"
+    rel = o.cli("release", str(h.id))  # the operator checked with the unit by phone
+    assert rel.returncode == 0, rel.stderr
+    assert sorted(m["kind"] for m in o.run()) == ["forward", "receipt"]
+    assert o.held() == []
+    assert o.cli("release", str(h.id)).returncode == 1 and o.run() == []
+
+
+def test_a_dropped_file_with_an_unknown_facility_is_released_from_its_kept_copy(tmp_path):
+    from tests.factory import People, mau2_xlsx
+    o = Office(tmp_path, folder=True)
+    gen = People(90)
+    people = [gen.person("Huyện An Phú", "Xã Khánh An") for _ in range(3)]
+    xlsx = mau2_xlsx("UBND Xã Khánh An", people, ["TYT Khánh An"], bad={2: {12: "Phòng khám tư Hòa Bình"}})
+    drop = tmp_path / "share" / "An Phú - Xã Khánh An" / "DS Mau2.xlsx"
+    drop.parent.mkdir(parents=True)
+    drop.write_bytes(xlsx)
+    first = o.run()
+    assert [m["to"] for m in first if m["kind"] == "forward"] == [["tyt.khanhan.anphu@angiang.example"]]
+    assert [f["rows"] for m in first if m["kind"] == "forward" for f in m["attachments"]] == [2]
+    (h,) = o.held()
+    assert h.kind == "unknown-facility" and h.sender
+    o.add_to_directory(FACILITY)
+    with o.desk() as d:
+        res = d.release(h.id, by="test")
+    assert res.ok, res.text
+    assert [r for k, r in res.new_outgoing if k == "forward"] == [["pk.hoabinh@angiang.example",
+                                                                    "vhtt.anphu@angiang.example"]]
+    sent = o.run()
+    assert sorted((m["kind"], m["to"][0]) for m in sent) == [
+        ("forward", "pk.hoabinh@angiang.example"), ("receipt", "ubnd.khanhan.anphu@angiang.example")]
+    assert o.held() == [] and not (tmp_path / "state" / "results" / h.code).exists()

@@ -15,6 +15,7 @@ from service.intake.maildir import maildirpp_folder_name
 from service.retention import purge, summary
 from service.state import open_store, store_options
 from tests.factory import mau1_xlsx, provincial_people, submission
+from tests.test_e2e_mail import users  # noqa: F401  (the Dovecot users fixture)
 from tests.test_pipeline_rules import Box
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -161,3 +162,22 @@ def test_the_id_hash_key_moves_out_of_the_state_directory_and_keeps_matching(tmp
                           f"s = open_store({str(state)!r}); print(s.key_source); s.close()"],
                          cwd=ROOT, capture_output=True, text=True, env=env)
     assert out.stdout.strip() == "credential", out.stderr
+
+
+def test_the_imap_done_folder_is_purged_by_internal_date(users):
+    from service.intake.imap import ImapSource
+    users.create_folder("intake", "RET-IN")
+    now = time.time()
+    for days, subject in ((40, "old"), (5, "new")):
+        raw = submission("vanthu@syt.angiang.example", mau1_xlsx("Sở Y tế", provincial_people(74, 1)), subject=subject)
+        users.append("intake", "RET-DONE", raw, when=now - days * DAY)
+    src = ImapSource(users.url("intake", folder="RET-IN"), done_folder="RET-DONE")
+    try:
+        cutoff = now - 30 * DAY
+        assert src.purge_done(cutoff, dry_run=True) == 1
+        assert len(users.fetch_all("intake", "RET-DONE")) == 2
+        assert src.purge_done(cutoff) == 1
+        (left,) = users.fetch_all("intake", "RET-DONE")
+        assert b"Subject: new" in left
+    finally:
+        src.close()

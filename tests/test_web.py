@@ -65,7 +65,8 @@ def demo(demo_template, tmp_path):
 def app(demo):
     a = create_app(demo / "vaxmail.toml")
     a.testing = False  # errors as the real server answers them
-    return a
+    yield a
+    a.extensions["vaxmail"].close()  # the file-check worker, the store
 
 
 def login(app, who=OPERATOR):
@@ -158,6 +159,8 @@ def test_release_after_adding_the_facility_puts_the_forward_in_the_outbox(app, d
     assert "pk.hoabinh@angiang.example" in waiting and "Chuyển danh sách" in waiting
     assert "ttyt.anphu@angiang.example" not in waiting  # sent the first time: not queued again
     assert held_of(demo, "unknown-facility") == []
+    home = c.get("/").get_data(as_text=True)
+    assert "web:lan" in home and "trả lại mục đang giữ" in home  # who did what, on the overview
     store = open_store(demo / "state")
     try:
         ev = [e for e in store.audit_events(h.code) if e["event"] == "held-released"]
@@ -310,6 +313,7 @@ def test_user_command_reads_the_password_from_stdin_and_disables(demo, monkeypat
     assert r.status_code == 401
     assert run("enable", "minh").returncode == 0
     login(app, ("minh", "mat-khau-thu-hai"))
+    app.extensions["vaxmail"].close()
     store = open_store(demo / "state")
     try:
         (u,) = [x for x in store.users() if x.name == "minh"]
@@ -355,3 +359,32 @@ def test_the_real_server_serves_the_console_over_http(demo):
         proc.terminate()
         proc.wait(timeout=15)
     assert "Traceback" not in proc.stderr.read()
+
+
+@pytest.mark.parametrize("command", [["web"], ["user", "list"], ["release", "1"], ["discard", "1", "--reason", "x"]])
+def test_console_commands_refuse_a_bad_settings_file_with_exit_2(tmp_path, command, capsys):
+    cfg = tmp_path / "v.toml"
+    cfg.write_text(f'[state]\npath = "{tmp_path / "st"}"\n[web]\nlockout_failures = "nhiều"\n', encoding="utf-8")
+    with pytest.raises(SystemExit) as exc:
+        cli.main([*command, "--config", str(cfg)])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "[web]" in err and "lockout_failures" in err and not (tmp_path / "st").exists()
+
+
+def test_a_half_edited_directory_is_reported_and_blocks_release_until_fixed(app, demo):
+    c = login(app)
+    (h,) = held_of(demo, "unknown-facility")
+    tok = token(c.get(f"/held/{h.id}"))
+    good = (demo / "directory.toml").read_text(encoding="utf-8")
+    (demo / "directory.toml").write_text(good + '\n[[facility]\nname = "Phòng khám', encoding="utf-8")
+    page = c.get("/held").get_data(as_text=True)
+    assert "danh bạ hiện có lỗi" in page and "Mục 1" in page  # still served from the last good one
+    r = c.post(f"/held/{h.id}/release", data={"csrf_token": tok})
+    assert "chưa trả lại được" in c.get(r.headers["Location"]).get_data(as_text=True)
+    assert [x.id for x in held_of(demo, "unknown-facility")] == [h.id]
+    (demo / "directory.toml").write_text(
+        good + '\n[[facility]]\nname = "Phòng khám tư Hòa Bình"\ndistrict = 886\nemail = "pk@angiang.example"\n',
+        encoding="utf-8")
+    r = c.post(f"/held/{h.id}/release", data={"csrf_token": tok})
+    assert "Đã hết lý do giữ" in c.get(r.headers["Location"]).get_data(as_text=True)

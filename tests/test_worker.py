@@ -118,3 +118,36 @@ def test_hostile_files_queued_before_honest_mail_leave_the_honest_mail_forwarded
     for addr in hostile:
         (answer,) = [m for m in sent if m["to"] == [addr]]
         assert answer["kind"] == "error-report" and "cách rất xa vùng danh sách" in answer["text"]
+
+
+def test_sparse_sheets_before_honest_mail_through_dovecot_and_run_once(tmp_path, dovecot, make_smtp_server):
+    """`vaxmail run --once` against a real IMAP server and SMTP server: exit 0, the honest
+    list forwarded and answered, each hostile sender answered once, the mailbox emptied."""
+    import subprocess
+    import sys
+    from email import message_from_bytes
+    from email.policy import default as default_policy
+
+    from tests.test_e2e_mail import write_config as write_imap_config
+
+    dovecot.add_user("intake")
+    dovecot.create_folder("intake", "SPARSE")
+    smtp = make_smtp_server()
+    cfg = write_imap_config(tmp_path, dovecot.url("intake", folder="SPARSE"), smtp.url())
+    hostile = [f"h{n}@syt.angiang.example" for n in range(3)]
+    for n, rows in enumerate([2_000, 20_000, 199_999]):
+        dovecot.append("intake", "SPARSE", submission(hostile[n], sparse_list(rows, seed=n)))
+    dovecot.append("intake", "SPARSE", submission("ok@syt.angiang.example",
+                                                  mau1_xlsx("Sở Y tế", provincial_people(12, 3))))
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.run([sys.executable, "-m", "service.cli", "run", "--config", str(cfg), "--once"],
+                          cwd=root, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr
+    got = [message_from_bytes(m.data, policy=default_policy) for m in smtp.messages]
+    to = lambda addr: [m["X-Vaxmail-Kind"] for m in got if m["To"] and addr in m["To"]]  # noqa: E731
+    assert to("ok@syt.angiang.example") == ["receipt"]
+    assert sum(m["X-Vaxmail-Kind"] == "forward" for m in got) == 1
+    for addr in hostile:
+        assert to(addr) == ["error-report"]
+    assert dovecot.fetch_all("intake", "SPARSE") == []

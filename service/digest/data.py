@@ -182,6 +182,7 @@ class Figures:
     held_day: dict[str, int]  # kind → held items created on D
     held_open: int
     held_labels: dict[str, str]
+    held_dropped: int  # unknown-sender messages dropped on D to keep the held folder under its cap
     recipients: list[RecipientLine]
     stale: list[StaleLine]
     never: list[NeverGroup]
@@ -411,6 +412,8 @@ def gather(directory: Directory, store: DigestStats, day: date, *, tz: ZoneInfo,
     # -- held items
     held_day = store.held_stats(day, day)
     held_open = held_day.pop("open", 0)
+    counted = getattr(store, "count_replies", None)  # the store's daily counters (pipeline.held_cap)
+    held_dropped = counted("held-dropped", day) if counted else 0
 
     # -- recipients
     names = _recipient_names(directory)
@@ -462,7 +465,7 @@ def gather(directory: Directory, store: DigestStats, day: date, *, tz: ZoneInfo,
         day_total=day_total, total=total, rows_sent=rows_sent, entered=entered,
         trend=list(trend.values()), errors=errors,
         error_rows_day=day_total.rejected, error_rows_total=total.rejected,
-        held_day=held_day, held_open=held_open, held_labels=labels["held"],
+        held_day=held_day, held_open=held_open, held_labels=labels["held"], held_dropped=held_dropped,
         recipients=recipients, stale=stale, never=never,
         never_count=sum(n.count for n in never), silent=silent,
         units=sorted(units.values(), key=lambda r: (_group_order(r.group, order), r.name)),
@@ -475,3 +478,4 @@ def _group_order(key: str, order: list[Group]) -> int:
         if g.key == key:
             return i
     return len(order)
+

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from copy import copy
+from dataclasses import replace
 import os
 import re
 from collections import Counter, defaultdict
@@ -63,6 +64,9 @@ def annotate(report: Report, src_path: str, out_path: str, grid: Sheet | None = 
     ``labels`` optionally maps issue codes to short Vietnamese labels for the summary;
     without it the shortest message of each code is used.
     """
+    if report.multi_sheet:
+        _annotate_sheets(report, src_path, out_path, labels)
+        return
     plan = build_plan(report, grid)
     summary_name = SUMMARY_SHEET if (report.layout is None or report.layout.sheet != SUMMARY_SHEET) \
         else SUMMARY_SHEET + " (vaxmail)"
@@ -93,6 +97,35 @@ def annotate(report: Report, src_path: str, out_path: str, grid: Sheet | None = 
     if grid is None:
         raise ValueError("annotate needs the grid for a non-xlsx source")
     _annotate_grid(out_path, report, plan, rows, summary_name, grid)
+
+
+def _annotate_sheets(report: Report, src_path: str, out_path: str,
+                     labels: dict[str, str] | None) -> None:
+    """A workbook with its people on several sheets: each sheet marked with its own issues."""
+    marks, grids = [], []
+    for part in report.parts:
+        view = replace(report, sheet=part.name, layout=part.layout, grid=part.grid,
+                       errors=[e for e in report.errors if e.sheet == part.name],
+                       warnings=[w for w in report.warnings if w.sheet == part.name])
+        plan = build_plan(view, part.grid)
+        marks.append((part.layout, plan))
+        grids.append((part.grid, plan))
+    names = {p.name for p in report.parts}
+    summary_name = SUMMARY_SHEET if SUMMARY_SHEET not in names else SUMMARY_SHEET + " (vaxmail)"
+    rows = summary_rows(report, labels)
+    have_grids = all(g is not None for g, _ in grids)
+    ext = os.path.splitext(src_path)[1].lower()
+    if ext in (".xlsx", ".xlsm") or (not have_grids and _is_zip(src_path)):
+        try:
+            _annotate_openpyxl_sheets(src_path, out_path, marks, rows, summary_name)
+            return
+        except Exception as exc:
+            if not have_grids:
+                raise
+            log.warning("annotate: openpyxl path failed (%s); rebuilding from the grids", type(exc).__name__)
+    if not have_grids:
+        raise ValueError("annotate needs the grids for a non-xlsx source")
+    _annotate_grid_sheets(out_path, grids, rows, summary_name)
 
 
 # ---------------------------------------------------------------------------- the plan
@@ -197,6 +230,13 @@ def build_plan(report: Report, grid: Sheet | None = None) -> SheetPlan | None:
 # ---------------------------------------------------------------------------- summary
 
 
+def _sheet_names(report: Report) -> str:
+    if report.multi_sheet:
+        return ", ".join(f"“{p.name}”" for p in report.parts)
+    name = report.layout.sheet if report.layout else (report.sheet or "")
+    return f"“{name}”" if name else ""
+
+
 def _form_name(report: Report) -> str:
     forms = [r.form for r in report.records if r.form]
     if forms:  # the national layout: the form is per row
@@ -230,7 +270,8 @@ def summary_rows(report: Report, labels: dict[str, str] | None = None) -> list[l
         [],
         [S("Tệp:", "label"), None, S(name)],
         [S("Mẫu:", "label"), None, S(_form_name(report))],
-        [S("Trang tính:", "label"), None, S(report.layout.sheet if report.layout else (report.sheet or ""))],
+        [S("Trang tính:", "label"), None, S(_sheet_names(report) if report.multi_sheet else (
+            report.layout.sheet if report.layout else (report.sheet or "")))],
         [S("Ngày kiểm tra:", "label"), None, S(checked.strftime("%d/%m/%Y"))],
         [S("Số dòng dữ liệu:", "label"), None, S(report.rows)],
         [S("Số dòng hợp lệ:", "label"), None, S(report.valid_rows)],
@@ -254,17 +295,22 @@ def summary_rows(report: Report, labels: dict[str, str] | None = None) -> list[l
     rows.append([])
     rows.append([S("DANH SÁCH CÁC DÒNG CÓ LỖI", "label")])
     if report.layout is not None:
-        rows.append([S(f"Các ô có lỗi trong trang tính “{report.layout.sheet}” được tô màu đỏ nhạt, ô cần "
+        rows.append([S(f"Các ô có lỗi trong trang tính {_sheet_names(report)} được tô màu đỏ nhạt, ô cần "
                        f"lưu ý tô màu vàng; di chuột vào ô để xem nội dung. Cột “{ERROR_HEADER}” ở cuối mỗi "
                        f"dòng tóm tắt các lỗi của dòng đó.", "note")])
+    multi = report.multi_sheet
     rows.append([S("Dòng", "head"), S("Cột", "head"), S("Tiêu đề cột", "head"), S("Giá trị", "head"),
-                 S("Nội dung", "head"), S("Mức độ", "head")])
-    listed = sorted(all_issues, key=lambda i: (i.row or 0, xlsx_patch.col_index(i.column) if i.column else -1,
+                 S("Nội dung", "head"), S("Mức độ", "head")] + ([S("Trang tính", "head")] if multi else []))
+    order = {p.name: n for n, p in enumerate(report.parts)}
+    listed = sorted(all_issues, key=lambda i: (order.get(i.sheet, 0), i.row or 0,
+                                                xlsx_patch.col_index(i.column) if i.column else -1,
                                                 id(i) not in err_ids))
+    layouts = {p.name: replace(report, layout=p.layout) for p in report.parts} if multi else {}
     for i in listed[:MAX_LINES]:
         rows.append([S(i.row if i.row is not None else "", "cell"), S(i.column or "", "cell"),
-                     S(_header_for(i, report), "cell"), S(_value_text(i.value), "cell"),
-                     S(i.message, "cell"), S("Lỗi" if id(i) in err_ids else "Cảnh báo", "cell")])
+                     S(_header_for(i, layouts.get(i.sheet, report)), "cell"), S(_value_text(i.value), "cell"),
+                     S(i.message, "cell"), S("Lỗi" if id(i) in err_ids else "Cảnh báo", "cell")]
+                    + ([S(i.sheet or "", "cell")] if multi else []))
     if len(listed) > MAX_LINES:
         rows.append([S(f"Chỉ liệt kê {MAX_LINES:,} dòng đầu tiên trong tổng số {len(listed):,} lỗi và cảnh báo"
                        .replace(",", ".") + "; các lỗi còn lại vẫn được đánh dấu trong trang tính.", "note")])
@@ -323,49 +369,19 @@ def _comment(text: str) -> Comment:
 
 def _annotate_openpyxl(src: str, out: str, report: Report, plan: SheetPlan | None,
                        rows: list[list[SummaryCell]], summary_name: str) -> None:
+    marks = [(report.layout, plan)] if plan is not None and report.layout is not None else []
+    _annotate_openpyxl_sheets(src, out, marks, rows, summary_name)
+
+
+def _annotate_openpyxl_sheets(src: str, out: str, marks: list, rows: list[list[SummaryCell]],
+                              summary_name: str) -> None:
+    """``marks``: (layout, plan) of every sheet to mark."""
     # cached values instead of formulas, no VBA: the copy goes back out by mail
     wb = load_workbook(src, data_only=True, keep_vba=False, keep_links=False)
-    if summary_name in wb.sheetnames and (report.layout is None or report.layout.sheet != summary_name):
+    if summary_name in wb.sheetnames and all(layout.sheet != summary_name for layout, _ in marks):
         del wb[summary_name]
-    if plan is not None and report.layout is not None:
-        ws = wb[report.layout.sheet]
-        _clear_previous_marks(ws, plan, report.layout.data_start + 1)
-        for r, cols in plan.fills.items():
-            for c, kind in cols.items():
-                ws.cell(r, c + 1).fill = _fill(kind)
-        for r, c, text in plan.comments:
-            cell = ws.cell(r, c + 1)
-            if cell.comment is not None and cell.comment.text:
-                text = cell.comment.text.rstrip() + "\n" + text
-            cell.comment = _comment(text)
-        lc = plan.loi_col + 1
-        left = ws.cell(plan.header_rows[0], max(lc - 1, 1))
-        head_font = Font(name=left.font.name if left.font and left.font.name and not
-                         left.font.name.lower().startswith((".vn", "vni")) else _UNICODE_FONT,
-                         size=left.font.size if left.font else 11, bold=True)
-        for hr in plan.header_rows:
-            cell = ws.cell(hr, lc)
-            if isinstance(cell, MergedCell):
-                continue
-            src_cell = ws.cell(hr, max(lc - 1, 1))
-            cell.value = plan.loi_header if hr == plan.header_rows[0] else None
-            cell.font = head_font
-            cell.border = copy(src_cell.border)
-            cell.fill = copy(src_cell.fill)
-            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        hr = plan.header_rows
-        if len(hr) > 1 and hr == list(range(hr[0], hr[-1] + 1)):
-            rng = CellRange(min_col=lc, max_col=lc, min_row=hr[0], max_row=hr[-1])
-            if not any(m.coord == rng.coord or not m.isdisjoint(rng) for m in ws.merged_cells.ranges):
-                ws.merge_cells(rng.coord)
-        loi_font = Font(name=_UNICODE_FONT, size=11, color=ERROR_FONT)
-        for r, text in plan.loi_text.items():
-            cell = ws.cell(r, lc)
-            if isinstance(cell, MergedCell):
-                continue
-            cell.value = text[:32000]
-            cell.font = loi_font
-        ws.column_dimensions[column_letter(plan.loi_col)].width = 60
+    for layout, plan in marks:
+        _mark_sheet(wb[layout.sheet], layout, plan)
     summary = wb.create_sheet(summary_name, 0)
     _write_summary(summary, rows)
     for s in wb.worksheets:
@@ -373,6 +389,46 @@ def _annotate_openpyxl(src: str, out: str, report: Report, plan: SheetPlan | Non
     summary.sheet_view.tabSelected = True
     wb.active = 0
     wb.save(out)
+
+
+def _mark_sheet(ws, layout, plan: SheetPlan) -> None:
+    _clear_previous_marks(ws, plan, layout.data_start + 1)
+    for r, cols in plan.fills.items():
+        for c, kind in cols.items():
+            ws.cell(r, c + 1).fill = _fill(kind)
+    for r, c, text in plan.comments:
+        cell = ws.cell(r, c + 1)
+        if cell.comment is not None and cell.comment.text:
+            text = cell.comment.text.rstrip() + "\n" + text
+        cell.comment = _comment(text)
+    lc = plan.loi_col + 1
+    left = ws.cell(plan.header_rows[0], max(lc - 1, 1))
+    head_font = Font(name=left.font.name if left.font and left.font.name and not
+                     left.font.name.lower().startswith((".vn", "vni")) else _UNICODE_FONT,
+                     size=left.font.size if left.font else 11, bold=True)
+    for hr in plan.header_rows:
+        cell = ws.cell(hr, lc)
+        if isinstance(cell, MergedCell):
+            continue
+        src_cell = ws.cell(hr, max(lc - 1, 1))
+        cell.value = plan.loi_header if hr == plan.header_rows[0] else None
+        cell.font = head_font
+        cell.border = copy(src_cell.border)
+        cell.fill = copy(src_cell.fill)
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    hr = plan.header_rows
+    if len(hr) > 1 and hr == list(range(hr[0], hr[-1] + 1)):
+        rng = CellRange(min_col=lc, max_col=lc, min_row=hr[0], max_row=hr[-1])
+        if not any(m.coord == rng.coord or not m.isdisjoint(rng) for m in ws.merged_cells.ranges):
+            ws.merge_cells(rng.coord)
+    loi_font = Font(name=_UNICODE_FONT, size=11, color=ERROR_FONT)
+    for r, text in plan.loi_text.items():
+        cell = ws.cell(r, lc)
+        if isinstance(cell, MergedCell):
+            continue
+        cell.value = text[:32000]
+        cell.font = loi_font
+    ws.column_dimensions[column_letter(plan.loi_col)].width = 60
 
 
 _OUR_FILLS = {ERROR_FILL, WARNING_FILL}
@@ -404,13 +460,27 @@ def _safe_title(name: str) -> str:
 
 def _annotate_grid(out: str, report: Report, plan: SheetPlan | None, rows: list[list[SummaryCell]],
                    summary_name: str, grid: Sheet) -> None:
+    _annotate_grid_sheets(out, [(grid, plan)], rows, summary_name)
+
+
+def _annotate_grid_sheets(out: str, sheets: list, rows: list[list[SummaryCell]], summary_name: str) -> None:
+    """A new .xlsx: the summary, then every (grid, plan) of ``sheets`` with its marks."""
     wb = Workbook(write_only=True)
     summary = wb.create_sheet(summary_name)
     _write_summary(summary, rows)
-    title = _safe_title(grid.name)
-    if title == summary_name:
-        title = title[:28] + " 1"
-    ws = wb.create_sheet(title)
+    titles = {summary_name}
+    for grid, plan in sheets:
+        title = _safe_title(grid.name)
+        n = 1
+        while title in titles:
+            title = f"{_safe_title(grid.name)[:28]} {n}"
+            n += 1
+        titles.add(title)
+        _write_grid_sheet(wb.create_sheet(title), grid, plan)
+    wb.save(out)
+
+
+def _write_grid_sheet(ws, grid: Sheet, plan: SheetPlan | None) -> None:
     width = max((len(r) for r in grid.rows), default=0)
     if plan is not None:
         width = max(width, plan.loi_col + 1)
@@ -469,7 +539,6 @@ def _annotate_grid(out: str, report: Report, plan: SheetPlan | None, rows: list[
             merged.append(f"{column_letter(lc)}{hr[0]}:{column_letter(lc)}{hr[-1]}")
     if merged:
         ws.merged_cells = MultiCellRange(merged)
-    wb.save(out)
 
 
 def _is_zip(path: str) -> bool:

@@ -20,7 +20,7 @@ from .checks import CheckContext, check_rows
 from .checks import national as national_checks
 from .fields import FieldCatalog, load_catalog
 from .layout import DOB_FEMALE, GIVEN_NAME, find_layout
-from .model import Column, Fix, Layout, Report, Sheet, Unreadable, Workbook, column_letter
+from .model import Column, Fix, Layout, Report, Sheet, SheetPart, Unreadable, Workbook, column_letter
 from .read import MAX_ROWS, read_workbook
 from .read.guard import unreadable
 
@@ -73,7 +73,78 @@ def _check(wb: Workbook, report: Report, directory: Directory, catalog: FieldCat
     if not found:
         report.fatal = Unreadable("not-a-form", NOT_A_FORM)
         return report
-    sheet, layout, plan = found[0]
+    # every sheet that holds a list is read (SPEC); sheets without people (notes, catalogues,
+    # an empty copy of the template) are not lists. The largest visible one names the report.
+    lists = [f for f in found if f[2].persons] or found[:1]
+    primary = lists[0][0]
+    if len(lists) == 1:
+        sheet, layout, plan = lists[0]
+        release = wb.kind in ("xlsx", "xlsm") and len(found) == 1
+        _check_sheet(report, sheet, layout, plan, directory, catalog, today, release=release)
+        _stamp(report, sheet.name)
+        report.parts = [SheetPart(sheet.name, layout, layout.form, report.grid, report.rows,
+                                  report.skipped)]
+        return report
+    order = {id(s): n for n, s in enumerate(wb.sheets)}
+    lists.sort(key=lambda t: order[id(t[0])])
+    shared = _Shared()
+    for sheet, layout, plan in lists:
+        part = Report(path=report.path, form=None, checked_on=today)
+        _check_sheet(part, sheet, layout, plan, directory, catalog, today, shared=shared)
+        shared.close(sheet.name)
+        _stamp(part, sheet.name)
+        for rec in part.records:
+            rec.sheet = sheet.name
+        report.records += part.records
+        report.errors += part.errors
+        report.warnings += part.warnings
+        report.fixes += part.fixes
+        for kind, rows in part.skipped.items():
+            report.skipped.setdefault(kind, []).extend(rows)
+        report.parts.append(SheetPart(sheet.name, layout, layout.form, part.grid, part.rows,
+                                      part.skipped))
+        if sheet is primary:
+            report.sheet, report.layout, report.grid = sheet.name, layout, part.grid
+    forms = {p.form for p in report.parts}
+    report.form = "mau2" if "mau2" in forms else "mau1"
+    if len(forms) > 1:  # Mẫu 1 on one sheet, Mẫu 2 on another: each person keeps its own
+        form_of = {p.name: p.form for p in report.parts}
+        for rec in report.records:
+            if rec.form is None:
+                rec.form = form_of[rec.sheet]
+    return report
+
+
+class _Shared:
+    """What the checks of one file share across its sheets: the ID numbers (and, without one,
+    the name + birth date + phone keys) seen on earlier sheets, for the duplicate checks."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}  # this sheet: value → Excel row
+        self.people: dict[Any, int] = {}
+        self.prior_ids: dict[str, tuple[str, int]] = {}  # earlier sheets: value → (sheet, row)
+        self.prior_people: dict[Any, tuple[str, int]] = {}
+
+    def close(self, sheet: str) -> None:
+        for mine, prior in ((self.ids, self.prior_ids), (self.people, self.prior_people)):
+            for key, row in mine.items():
+                prior.setdefault(key, (sheet, row))
+            mine.clear()
+
+
+def _stamp(report: Report, name: str) -> None:
+    for issue in report.errors:
+        issue.sheet = name
+    for issue in report.warnings:
+        issue.sheet = name
+    for fix in report.fixes:
+        fix.sheet = name
+
+
+def _check_sheet(report: Report, sheet: Sheet, layout: Layout, plan: rowplan.RowPlan,
+                 directory: Directory, catalog: FieldCatalog, today: date, *,
+                 release: bool = False, shared: _Shared | None = None) -> None:
+    """Check one sheet's list into ``report`` (the file's, or this sheet's part of it)."""
     rows = plan.persons
     layout.merges = plan.merges
     nat = national.is_national(layout.columns)
@@ -83,10 +154,6 @@ def _check(wb: Workbook, report: Report, directory: Directory, catalog: FieldCat
     report.form, report.sheet, report.layout = layout.form, sheet.name, layout
     report.grid = sheet
     _account(report, plan)
-    for other, _, other_plan in found[1:]:
-        if other_plan.persons:
-            report.warnings.append(I.OTHER_SHEET.at(
-                None, sheet=other.name, rows=len(other_plan.persons), chosen=sheet.name))
     form = FORM_NAMES[layout.form]
     header_row = layout.header_rows[0] + 1
     columns = _birth_by_sex_columns(layout) if DOB_FEMALE in layout.columns else {
@@ -98,15 +165,17 @@ def _check(wb: Workbook, report: Report, directory: Directory, catalog: FieldCat
                                                  row=header_row))
     if not rows:
         report.errors.append(I.EMPTY_FORM.at(header_row, form=form))
-        return report
+        return
     female_rows: set[int] = set()
     ctx = CheckContext(directory=directory, form=layout.form, today=today,
                        columns=columns, report=report)
+    if shared is not None:
+        ctx.seen_ids, ctx.prior_ids = shared.ids, shared.prior_ids
     if nat:  # required by the template's "(*)" marks, per row; codes; the optional ID
         ctx.row_required = national.required_for
-        ctx.row_hook = national_checks.row_hook(directory, columns)
+        ctx.row_hook = national_checks.row_hook(
+            directory, columns, *((shared.people, shared.prior_people) if shared else ()))
         ctx.id_parser = national_checks.id_parser(today.year)
-    release = wb.kind in ("xlsx", "xlsm") and len(found) == 1
     decoded = _decoded_rows(sheet, layout, rows, report, release=release, plan=plan, catalog=catalog)
     if GIVEN_NAME in layout.columns:
         decoded = _joined_names(decoded)
@@ -134,7 +203,6 @@ def _check(wb: Workbook, report: Report, directory: Directory, catalog: FieldCat
     for rec in report.records:
         if missing or rec.row in bad_rows:
             rec.ok = False
-    return report
 
 
 def _forms_in(wb: Workbook, catalog: FieldCatalog) -> list[tuple[Sheet, Layout, rowplan.RowPlan]]:

@@ -226,7 +226,7 @@ def _sheet_rows(form: str, records: Sequence[Record], title: str | None,
     for n, rec in enumerate(records, 1):
         get = rec.values.get
         row = [get(f) for f in keys]
-        row[stt], row[src] = n, rec.row
+        row[stt], row[src] = n, rec.row if rec.sheet is None else f"{rec.sheet}: {rec.row}"
         for j, conv, text in convs:
             v = row[j]
             if v is None:

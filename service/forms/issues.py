@@ -96,6 +96,12 @@ UNSAFE_FILE = (
     "được; vui lòng mở tệp bằng Excel, chép riêng danh sách sang một tệp mới (hoặc chia thành nhiều "
     "tệp nhỏ hơn), lưu dạng .xlsx rồi gửi lại.")
 
+# The files of one message hold more rows in all than one list may ([limits] max_rows):
+# the files past the limit are not checked (pipeline handlers.check).
+MESSAGE_TOO_MANY_ROWS = (
+    "Tệp \"{name}\" chưa được kiểm tra vì các tệp trong cùng thư đã có tổng cộng {limit} dòng, "
+    "mức tối đa cho một thư; vui lòng gửi tệp này trong một thư riêng.")
+
 # ------------------------------------------------------------------------- odd cells
 CELL_ERROR = IssueType(
     "cell-error",
@@ -215,6 +221,11 @@ ID_DUPLICATE = IssueType(
     "id-duplicate",
     '{where}: số CMND/CCCD "{value}" trùng với dòng {first_row}. Mỗi người chỉ ghi một lần; '
     "vui lòng kiểm tra lại số hoặc xóa dòng trùng.", title="Số CMND/CCCD bị trùng")
+ID_DUPLICATE_SHEET = IssueType(
+    "id-duplicate",
+    '{where}: số CMND/CCCD "{value}" trùng với dòng {first_row} của trang tính “{first_sheet}”. '
+    "Mỗi người chỉ ghi một lần trong tệp; vui lòng kiểm tra lại số hoặc xóa dòng trùng.",
+    title="Số CMND/CCCD bị trùng")
 
 # ------------------------------------------------------------------------- phones
 PHONE_LETTERS = IssueType(
@@ -334,6 +345,12 @@ PERSON_DUPLICATE = IssueType(
     "{where}: người này (cùng họ tên, ngày sinh và số điện thoại, không có số CMND/CCCD) trùng "
     "với dòng {first_row}. Mỗi người chỉ ghi một lần; vui lòng xóa dòng trùng hoặc ghi số "
     "CMND/CCCD để phân biệt.", title="Trùng người (họ tên, ngày sinh, số điện thoại)")
+PERSON_DUPLICATE_SHEET = IssueType(
+    "person-duplicate",
+    "{where}: người này (cùng họ tên, ngày sinh và số điện thoại, không có số CMND/CCCD) trùng "
+    "với dòng {first_row} của trang tính “{first_sheet}”. Mỗi người chỉ ghi một lần trong tệp; "
+    "vui lòng xóa dòng trùng hoặc ghi số CMND/CCCD để phân biệt.",
+    title="Trùng người (họ tên, ngày sinh, số điện thoại)")
 
 # ------------------------------------------------------------------------- rows that are not people
 ROW_SKIPPED = IssueType(
@@ -350,11 +367,7 @@ GROUP_HEADING_FILL = IssueType(
 
 # ------------------------------------------------------------------------- the form as a whole
 # (built with ``IssueType.at``: the message names the place itself)
-FORM_LEVEL = frozenset({"other-sheet", "column-missing", "empty-form", "dob-both-sexes", "formula-no-value"})
-OTHER_SHEET = IssueType(
-    "other-sheet",
-    "Trang tính \"{sheet}\" cũng có danh sách ({rows} dòng) nhưng chỉ trang \"{chosen}\" được kiểm tra. "
-    "Vui lòng gửi mỗi danh sách trong một tệp riêng.", W, title="Trang tính khác cũng có danh sách")
+FORM_LEVEL = frozenset({"column-missing", "empty-form", "dob-both-sexes", "formula-no-value"})
 COLUMN_MISSING = IssueType(
     "column-missing",
     "Thiếu cột \"{label}\" (bắt buộc trong Mẫu {form}). Vui lòng thêm cột này vào dòng tiêu đề "

@@ -95,9 +95,10 @@ class Issue:
     header: str | None = None  # header text as written
     value: Any = None
     severity: str = "error"  # "error" | "warning"
+    sheet: str | None = None  # the sheet's name (set by the engine on every issue)
 
     def as_json(self) -> dict:
-        return {"row": self.row, "column": self.column, "field": self.field,
+        return {"sheet": self.sheet, "row": self.row, "column": self.column, "field": self.field,
                 "code": self.code, "message": self.message, "value": _jsonable(self.value)}
 
 
@@ -110,9 +111,10 @@ class Fix:
     from_: Any
     to: Any
     code: str
+    sheet: str | None = None  # the sheet's name (set by the engine on every fix)
 
     def as_json(self) -> dict:
-        return {"row": self.row, "field": self.field, "from": _jsonable(self.from_),
+        return {"sheet": self.sheet, "row": self.row, "field": self.field, "from": _jsonable(self.from_),
                 "to": _jsonable(self.to), "code": self.code}
 
 
@@ -123,6 +125,19 @@ class Record:
     values: dict[str, Any]  # field → parsed value (date for dates, str otherwise)
     ok: bool = True
     form: str | None = None  # national layout: this row's form ("mau1" registration | "mau2")
+    # the sheet's name when the file holds its people on several sheets (None: the only one)
+    sheet: str | None = None
+
+
+@dataclass
+class SheetPart:
+    """One sheet of the workbook that holds a list: what the annotator needs to mark it."""
+    name: str
+    layout: Layout
+    form: str  # "mau1" | "mau2"
+    grid: Sheet | None = field(default=None, repr=False)
+    rows: int = 0  # people on this sheet
+    skipped: dict[str, list[int]] = field(default_factory=dict)  # as Report.skipped, this sheet only
 
 
 @dataclass
@@ -140,6 +155,19 @@ class Report:
     grid: Sheet | None = field(default=None, repr=False)  # the sheet that was checked
     # rows below the header that are not people, by kind (service.forms.rows.KINDS): Excel rows
     skipped: dict[str, list[int]] = field(default_factory=dict)
+    # every sheet that holds a list, in workbook order (``sheet``/``layout``/``grid`` above are
+    # the largest one's); more than one when people are on several sheets
+    parts: list[SheetPart] = field(default_factory=list)
+
+    @property
+    def multi_sheet(self) -> bool:
+        return len(self.parts) > 1
+
+    def drop_grids(self) -> None:
+        """Forget the read grids (the report travels between processes without them)."""
+        self.grid = None
+        for p in self.parts:
+            p.grid = None
 
     @property
     def rows(self) -> int:
@@ -163,6 +191,7 @@ class Report:
             "file": self.path,
             "form": self.form,
             "sheet": self.sheet,
+            "sheets": [p.name for p in self.parts] or ([self.sheet] if self.sheet else []),
             "rows": self.rows,
             "valid_rows": self.valid_rows,
             "errors": [e.as_json() for e in self.errors],

@@ -47,7 +47,11 @@ def render_text(report: Report, limit: int = 200) -> str:
     forms = [r.form for r in report.records if r.form]
     kind = (NATIONAL_TITLE.format(mau1=forms.count("mau1"), mau2=forms.count("mau2")) if forms
             else FORM_TITLES.get(report.form, report.form))
-    lines.append(f"Loại: {kind} — trang \"{report.sheet}\"")
+    multi = report.multi_sheet
+    sheets = ", ".join(f'"{p.name}"' for p in report.parts) if multi else f'"{report.sheet}"'
+    lines.append(f"Loại: {kind} — trang {sheets}")
+    if multi:
+        lines.append("Số người theo trang: " + "; ".join(f'"{p.name}": {p.rows}' for p in report.parts))
     lines.append(f"Số dòng: {report.rows}; hợp lệ: {report.valid_rows}; lỗi: {len(report.errors)}; "
                  f"cảnh báo: {len(report.warnings)}; đã tự sửa: {len(report.fixes)}")
     if report.skipped:
@@ -58,10 +62,12 @@ def render_text(report: Report, limit: int = 200) -> str:
             continue
         lines.append("")
         lines.append(f"{title}:")
-        lines.append(f"{'Dòng':>6}  {'Ô':<6} {'Cột':<22} Nội dung")
+        head = f"{'Dòng':>6}  {'Ô':<6} {'Cột':<22} Nội dung"
+        lines.append(f"{'Trang':<16}{head}" if multi else head)
         for i in issues[:limit]:
             cell = f"{i.column or ''}{i.row or ''}"
-            lines.append(f"{i.row or '':>6}  {cell:<6} {_cut(i.header or '', 22):<22} {i.message}")
+            line = f"{i.row or '':>6}  {cell:<6} {_cut(i.header or '', 22):<22} {i.message}"
+            lines.append(f"{_cut(i.sheet or '', 15):<16}{line}" if multi else line)
         if len(issues) > limit:
             lines.append(f"… và {len(issues) - limit} mục khác.")
     if report.fixes:

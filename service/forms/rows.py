@@ -220,7 +220,7 @@ def account(sheet: Sheet, layout: Layout, decode: Callable[[int, int, str], str]
                     in_footer = False
                     last = "person"
                     continue
-        kind, extra = _classify(i, row, plan, words, decode, mapped=mapped_set, who=who, stt=stt,
+        kind, extra = _classify(i, row, words, decode, mapped=mapped_set, who=who, stt=stt,
                                 header_fold=header_fold, span=spans.get(i, 0),
                                 in_footer=in_footer, after_break=last in _BREAKS,
                                 heading_cols=heading_cols)
@@ -247,7 +247,7 @@ def account(sheet: Sheet, layout: Layout, decode: Callable[[int, int, str], str]
     return plan
 
 
-def _classify(i: int, row: list[Any], plan: RowPlan, words: RowWords, decode, *, mapped, who, stt,
+def _classify(i: int, row: list[Any], words: RowWords, decode, *, mapped, who, stt,
               header_fold, span, in_footer, after_break, heading_cols) -> tuple[str | None, Any]:
     cells = [(j, v) for j, v in enumerate(row) if not _blank(v)]
     if not cells:

@@ -31,7 +31,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from multiprocessing.connection import Connection
@@ -93,9 +93,11 @@ class LocalChecker:
     def close(self) -> None:
         pass
 
-    def check(self, name: str, data: bytes, today: date | None) -> tuple[Report, bytes | None]:
+    def check(self, name: str, data: bytes, today: date | None, *,
+              max_rows: int | None = None) -> tuple[Report, bytes | None]:
         from .worker_main import check_bytes
-        return check_bytes(name, data, today, self.directory, self.workdir, self.limits)
+        limits = replace(self.limits, max_rows=max_rows) if max_rows else self.limits
+        return check_bytes(name, data, today, self.directory, self.workdir, limits)
 
 
 class _Worker:
@@ -179,15 +181,16 @@ class CheckPool:
                 self._worker.stop()
                 self._worker = None
 
-    def check(self, name: str, data: bytes, today: date | None, *,
+    def check(self, name: str, data: bytes, today: date | None, *, max_rows: int | None = None,
               hook: str | None = None) -> tuple[Report, bytes | None]:
-        """Check one file in the worker. ``hook`` (tests only) makes the worker misbehave
-        first: "sleep", "allocate", "abort" or "raise"."""
+        """Check one file in the worker (``max_rows``: a lower row limit for this file).
+        ``hook`` (tests only) makes the worker misbehave first: "sleep", "spin", "allocate",
+        "abort" or "raise"."""
         with self._lock:
             w = self._ensure()
             started = time.monotonic()
             try:
-                w.conn.send((name, data, today, hook))
+                w.conn.send((name, data, today, hook, max_rows))
                 answer = None
                 if w.conn.poll(self.limits.seconds + 1):
                     answer = w.conn.recv()

@@ -9,6 +9,7 @@ import os
 import resource
 import tempfile
 import time
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -44,7 +45,7 @@ def check_bytes(name: str, data: bytes, today: date | None, directory, workdir: 
                 os.unlink(out)
     finally:
         os.unlink(src)
-    report.grid = None  # the grid stays here: only the report travels back
+    report.drop_grids()  # the grids stay here: only the report travels back
     return report, annotated
 
 
@@ -80,12 +81,13 @@ def serve(conn) -> None:
             return
         if task is None:
             return
-        name, data, today, hook = task
+        name, data, today, hook, max_rows = task
         cpu_deadline(limits.seconds)
         if hook:
             _misbehave(hook)
         try:
-            report, annotated = check_bytes(name, data, today, directory, work, limits)
+            report, annotated = check_bytes(name, data, today, directory, work,
+                                            replace(limits, max_rows=max_rows) if max_rows else limits)
         except MemoryError:
             return  # over the address-space limit: the parent answers the file as refused
         except Exception as exc:  # noqa: BLE001 - a bug on one file refuses that file only

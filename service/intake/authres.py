@@ -211,8 +211,10 @@ def decide(found: list[AuthResults], from_addr: str) -> Verdict:
 
 def verify(raw: bytes, from_addr: str, authserv_id: str) -> Verdict:
     """The verdict for a whole raw message (only its top-level header block is read)."""
+    end = re.search(rb"\r?\n\r?\n", raw)
+    head = raw[:end.start() + 2] if end else raw  # the header block only: the body is never read
     try:
-        msg = BytesParser(policy=compat32).parsebytes(raw, headersonly=True)
+        msg = BytesParser(policy=compat32).parsebytes(head, headersonly=True)
         headers = [(k, str(v)) for k, v in msg.raw_items()]
     except Exception:  # noqa: BLE001 - an unreadable header block is simply unauthenticated
         return Verdict(False, "malformed")

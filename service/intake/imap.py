@@ -350,6 +350,31 @@ class ImapSource:
         finally:
             self._leave()
 
+    def purge_done(self, before: float, *, dry_run: bool = False) -> int:
+        """Retention: delete the done folder's messages that arrived before ``before`` (epoch
+        seconds, by IMAP internal date, day precision); returns how many (would be) deleted.
+        Uses its own short connection: the intake's connection may be idling."""
+        other = ImapSource(self.url, folder=self.done_folder, done_folder=self.done_folder,
+                           timeout=self.timeout, cafile=self.cafile, starttls=self.starttls)
+        mb = other._open()
+        try:
+            t = time.gmtime(before)  # IMAP dates name the month in English, whatever the locale
+            day = f"{t.tm_mday}-{'Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec'.split()[t.tm_mon - 1]}-{t.tm_year}"
+            data = self._check(mb.client.uid("SEARCH", f"BEFORE {day}"), "UID SEARCH BEFORE")
+            uids = [u.decode() for u in (data[0] or b"").split()] if data else []
+            if dry_run or not uids:
+                return len(uids)
+            for i in range(0, len(uids), 500):
+                chunk = ",".join(uids[i:i + 500])
+                self._check(mb.client.uid("STORE", chunk, "+FLAGS.SILENT", r"(\Deleted)"), "STORE")
+                if "UIDPLUS" in mb.client.capabilities:
+                    self._check(mb.client.uid("EXPUNGE", chunk), "UID EXPUNGE")
+                else:
+                    self._check(mb.client.expunge(), "EXPUNGE")
+            return len(uids)
+        finally:
+            self._shutdown(mb)
+
     def mark_done(self, key: str) -> None:
         try:
             scheme, validity, uid = key.split(":")

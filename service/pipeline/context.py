@@ -58,8 +58,9 @@ class Checked:
     report: Report
     routed: Routed | None = None
     fresh: list[Delivery] = field(default_factory=list)  # deliveries after dedupe
-    already: dict[int, str] = field(default_factory=dict)  # Excel row → earlier tracking code ("": another unit's)
-    conflicts: dict[int, tuple[str, ...]] = field(default_factory=dict)  # Excel row → fields another unit forwarded differently
+    # keys are (sheet, Excel row); the sheet is None unless the file has people on several sheets
+    already: dict[tuple, str] = field(default_factory=dict)  # → earlier tracking code ("": another unit's)
+    conflicts: dict[tuple, tuple[str, ...]] = field(default_factory=dict)  # → fields another unit forwarded differently
     annotated: bytes | None = None
 
 

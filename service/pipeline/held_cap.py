@@ -10,6 +10,7 @@ from pathlib import Path
 
 DROPPABLE = ("unknown-sender",)
 VALUE_KEY = "held_dropped"
+COUNTER = "held-dropped"
 
 
 def _size(folder: Path) -> int:
@@ -51,6 +52,7 @@ def enforce(state_dir: Path, store, cap_bytes: int) -> int:
         total -= freed
         store.release(h.id, at=now)
         store.audit("held-dropped", code, {"kind": h.kind, "bytes": freed, "reason": "held_max_mb"}, at=now)
+        store.note_reply(COUNTER, store.day_of(now))  # the digest's count of the day
         dropped += 1
     if dropped:
         seen = store.get_value(VALUE_KEY) or {}

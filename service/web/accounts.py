@@ -12,6 +12,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from ..state.store import Store, User
+from ..wording import say
 
 ROLES = ("operator", "leader")
 MIN_PASSWORD = 10
@@ -25,30 +26,30 @@ class AccountError(ValueError):
 
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
-        raise AccountError(f"Mật khẩu cần ít nhất {MIN_PASSWORD} ký tự.")
+        raise AccountError(say("users.too-short", n=MIN_PASSWORD))
     return _hasher.hash(password)
 
 
 def add(store: Store, name: str, role: str, password: str, by: str) -> None:
     name = name.strip()
     if not name or len(name) > 64 or any(c.isspace() for c in name):
-        raise AccountError("Tên đăng nhập không hợp lệ (không dấu cách, tối đa 64 ký tự).")
+        raise AccountError(say("users.bad-name"))
     if role not in ROLES:
-        raise AccountError("Vai trò phải là operator (cán bộ vận hành) hoặc leader (lãnh đạo).")
+        raise AccountError(say("users.bad-role"))
     if not store.add_user(name, role, hash_password(password)):
-        raise AccountError(f"Tài khoản {name} đã có.")
+        raise AccountError(say("users.exists", name=name))
     store.audit("user-added", f"user:{name}", {"by": by, "role": role})
 
 
 def set_password(store: Store, name: str, password: str, by: str) -> None:
     if not store.update_user(name, password_hash=hash_password(password)):
-        raise AccountError(f"Không có tài khoản {name}.")
+        raise AccountError(say("users.unknown", name=name))
     store.audit("user-password", f"user:{name}", {"by": by})
 
 
 def set_disabled(store: Store, name: str, disabled: bool, by: str) -> None:
     if not store.update_user(name, disabled=disabled):
-        raise AccountError(f"Không có tài khoản {name}.")
+        raise AccountError(say("users.unknown", name=name))
     store.audit("user-disabled" if disabled else "user-enabled", f"user:{name}", {"by": by})
 
 

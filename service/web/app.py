@@ -21,6 +21,7 @@ from __future__ import annotations
 import hmac
 import os
 import secrets
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -30,7 +31,7 @@ from flask import Flask, abort, g, redirect, render_template, request, session, 
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from ..config import Settings, load_settings
+from ..config import ConfigError, Settings, load_settings
 from ..defaults import templates_dir
 from ..operator import Desk, wording
 from ..queue import fsync_dir, make_private_dir
@@ -95,12 +96,16 @@ class Console:
         self.config = Path(config)
         self._settings: Settings | None = None
         self._stamp: tuple = ()
+        self.config_error: str | None = None
         self.settings = self.current()
         self.store: Store = open_store(self.settings.state_dir, **store_options(self.settings))
         w = self.settings.section("web")
         self.max_failures = int(w.get("lockout_failures", 5))
         self.lock_minutes = float(w.get("lockout_minutes", 15))
         self.words = wording(self.settings)
+        self._checker = None
+        self._checker_for: Settings | None = None
+        self._checker_lock = threading.Lock()
 
     def current(self) -> Settings:
         """The settings, reloaded when the config or the directory file changed (the operator
@@ -114,13 +119,45 @@ class Console:
         stamp = (mtime(self.config), mtime(base.directory_path) if base else 0,
                  mtime(base.routing_path) if base else 0)
         if base is None or stamp != self._stamp:
-            self._settings = load_settings(self.config)
-            s = self._settings
-            self._stamp = (mtime(self.config), mtime(s.directory_path), mtime(s.routing_path))
+            try:
+                fresh = load_settings(self.config)
+                fresh.directory  # noqa: B018 - read it now: a file saved half-edited shows here
+                self.config_error = None
+            except ConfigError as exc:
+                if base is None:
+                    raise
+                # keep serving with the last good settings; say so, and refuse to release
+                self.config_error = str(exc)
+                fresh = base
+            self._settings = fresh
+            self._stamp = stamp if fresh is base else (
+                mtime(self.config), mtime(fresh.directory_path), mtime(fresh.routing_path))
         return self._settings
 
-    def desk(self) -> Desk:
-        return Desk(self.current(), store=self.store)
+    def checker(self):
+        """The bounded worker process that checks files (as in the daemon), for the settings
+        in force: a hostile file cannot take the console down with it."""
+        from ..forms.worker import CheckPool, Limits
+        settings = self.current()
+        with self._checker_lock:
+            if self._checker is None or self._checker_for is not settings:
+                if self._checker is not None:
+                    self._checker.close()
+                work = make_private_dir(settings.state_dir / "work")
+                self._checker = CheckPool(settings.directory, work, Limits.from_settings(settings))
+                self._checker_for = settings
+            return self._checker
+
+    def close(self) -> None:
+        with self._checker_lock:
+            if self._checker is not None:
+                self._checker.close()
+                self._checker = None
+        self.store.close()
+
+    def desk(self, checks: bool = False) -> Desk:
+        """The operator's desk; ``checks``: files it processes are checked in the worker."""
+        return Desk(self.current(), store=self.store, checker=self.checker() if checks else None)
 
     def say(self, key: str, **values) -> str:
         template = self.words.get("web", {}).get(key, key)
@@ -184,7 +221,9 @@ def create_app(config: str | Path) -> Flask:
 
     @app.context_processor
     def common() -> dict[str, Any]:
-        return {"user": g.get("user"), "csrf_token": csrf_token, "now": datetime.now(views.VN)}
+        console.current()
+        return {"user": g.get("user"), "csrf_token": csrf_token, "now": datetime.now(views.VN),
+                "config_error": console.config_error if g.get("user") else None}
 
     @app.errorhandler(403)
     def forbidden(_e):
@@ -250,7 +289,11 @@ def create_app(config: str | Path) -> Flask:
 
     @app.post("/held/<int:held_id>/release")
     def release(held_id: int):
-        with console.desk() as desk:
+        console.current()
+        if console.config_error:  # never process with a directory the operator is mid-way editing
+            session["flash"] = {"ok": False, "lines": [console.say("config-error"), console.config_error]}
+            return redirect(url_for("held_detail", held_id=held_id), code=303)
+        with console.desk(checks=True) as desk:
             result = desk.release(held_id, by=f"web:{g.user.name}")
         _flash(result)
         return redirect(url_for("held_detail", held_id=held_id), code=303)
@@ -345,5 +388,8 @@ def serve(config: str | Path, listen: str | None = None) -> None:  # pragma: no 
     console: Console = app.extensions["vaxmail"]
     listen = listen or str(console.settings.section("web").get("listen", "127.0.0.1:8080"))
     host, _, port = listen.rpartition(":")
-    waitress_serve(app, host=host.strip("[]") or "127.0.0.1", port=int(port), threads=4, ident="vaxmail")
+    try:
+        waitress_serve(app, host=host.strip("[]") or "127.0.0.1", port=int(port), threads=4, ident="vaxmail")
+    finally:
+        console.close()
 

@@ -6,7 +6,6 @@ already live in ``mail_templates`` (held kinds, error codes).
 from __future__ import annotations
 
 import os
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -97,7 +96,9 @@ def overview(console: "Console") -> dict[str, Any]:
         sec = security_status(settings)
     except Exception:  # noqa: BLE001 - a summary that cannot be read must not hide the page
         sec = {}
+    actions = [e for e in store.audit_events(limit=200) if e["detail"].get("by")][:15]
     return {
+        "actions": actions,
         "inq": inq, "out": out, "held_total": len(held),
         "held_kinds": [(labels.get(k, k), n, k) for k, n in kinds.most_common()],
         "mailbox": store.get_value("mailbox") or {},
@@ -115,8 +116,10 @@ def _held_row(console: "Console", h, labels) -> dict[str, Any]:
     directory = console.current().directory
     unit = directory.unit(h.unit_key) if h.unit_key else None
     files = console.store.submissions(h.code) if h.code else []
+    from ..operator import DEFAULT_RELEASE, RELEASE
     return {
         "h": h, "label": labels["held"].get(h.kind, h.kind), "unit": unit,
+        "releasable": RELEASE.get(h.kind, DEFAULT_RELEASE).action != "refuse",
         "files": [{"name": s.file_name, "form": s.form, "rows": s.rows, "valid": s.valid_rows,
                    "errors": s.error_count,
                    "codes": [(labels["errors"].get(c, c), n) for c, n in
@@ -125,9 +128,14 @@ def _held_row(console: "Console", h, labels) -> dict[str, Any]:
     }
 
 
+MAX_HELD_SHOWN = 300
+
+
 def held_list(console: "Console") -> dict[str, Any]:
     labels = _labels(console)
-    return {"items": [_held_row(console, h, labels) for h in reversed(console.store.list_held())]}
+    held = console.store.list_held()
+    newest = list(reversed(held))[:MAX_HELD_SHOWN]
+    return {"items": [_held_row(console, h, labels) for h in newest], "total": len(held)}
 
 
 def held_detail(console: "Console", held_id: int) -> dict[str, Any] | None:
@@ -143,21 +151,9 @@ def held_detail(console: "Console", held_id: int) -> dict[str, Any] | None:
     checks = []
     facilities: list[str] = []
     if item is not None:
-        from ..forms.engine import check_file
+        checker = console.checker()
         for f in item.files:
-            suffix = Path(f.name).suffix.lower()[:8] or ".bin"
-            fd, tmp = tempfile.mkstemp(suffix=suffix, dir=make_work(settings))
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(f.data)
-                report = check_file(tmp, directory=settings.directory, today=item.received_at.date())
-            except Exception:  # noqa: BLE001 - a file the engine cannot read is shown as such
-                report = None
-            finally:
-                os.unlink(tmp)
-            if report is None:
-                checks.append({"name": f.name, "fatal": "—", "errors": [], "warnings": 0})
-                continue
+            report, _annotated = checker.check(f.name, f.data, item.received_at.date())
             for e in report.errors:
                 if e.code == "facility-unknown" and e.value and str(e.value) not in facilities:
                     facilities.append(str(e.value))
@@ -167,36 +163,28 @@ def held_detail(console: "Console", held_id: int) -> dict[str, Any] | None:
                            "warnings": len(report.warnings), "fixes": len(report.fixes)})
     events = store.audit_events(h.code, limit=50) if h.code else []
     return {**row, "item": item, "checks": checks,
-            "suggestion": suggestion(h, item, facilities, settings),
+            "suggestion": suggestion(h, item, facilities, console.words),
             "directory_path": str(settings.directory_path),
             "events": [e for e in events if e["event"].startswith("held-")]}
-
-
-def make_work(settings) -> str:
-    work = settings.state_dir / "work"
-    work.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return str(work)
 
 
 def _toml_str(s: str) -> str:
     return '"' + str(s).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def suggestion(h, item, facilities: list[str], settings) -> str | None:
+def suggestion(h, item, facilities: list[str], words: dict) -> str | None:
     """The directory lines the operator would add so a release can go through."""
-    if h.kind == "unknown-facility" and facilities:
-        district = f"district = {h.district_code}\n" if h.district_code else ""
-        return "\n".join(f"[[facility]]\nname = {_toml_str(name)}\n{district}"
-                         f'email = ""  # địa chỉ thư của cơ sở\n' for name in facilities)
-    if h.kind == "unknown-sender" and item is not None and item.sender:
-        return (f'[[unit]]\nname = ""  # tên đơn vị\nlevel = "tinh"  # tinh | huyen | xa | doanh_nghiep\n'
-                f"emails = [{_toml_str(item.sender)}]\n")
-    if h.kind == "unknown-folder":
+    t = words.get("suggest", {})
+    if h.kind == "unknown-facility" and facilities and "facility" in t:
+        district = t.get("district", "").format(code=h.district_code) if h.district_code else ""
+        return "\n".join(t["facility"].format(name=_toml_str(name), district=district) for name in facilities)
+    if h.kind == "unknown-sender" and item is not None and item.sender and "unit-sender" in t:
+        return t["unit-sender"].format(email=_toml_str(item.sender))
+    if h.kind == "unknown-folder" and "unit-folder" in t:
         rel = (item.folder_file if item is not None else h.sender) or ""
         top = rel.split("/")[0]
         if top:
-            return (f'[[unit]]\nname = {_toml_str(top)}\nlevel = "tinh"  # tinh | huyen | xa | doanh_nghiep\n'
-                    f"folder = {_toml_str(top)}\n")
+            return t["unit-folder"].format(folder=_toml_str(top))
     return None
 
 

@@ -48,6 +48,10 @@ class CheckContext:
     row_required: Callable[[dict], frozenset] | None = None
     row_hook: Callable[[Any, dict, dict], None] | None = None
     id_parser: Callable[[Any], tuple] | None = None
+    # a file with people on several sheets: this sheet's ID numbers (value → row) and those
+    # of the sheets checked before it (value → (sheet, row)), for duplicates across sheets
+    seen_ids: dict[str, int] | None = None
+    prior_ids: dict[str, tuple[str, int]] | None = None
 
 
 # Fields handled after the per-cell pass, because they need other cells of the row.
@@ -127,7 +131,8 @@ def check_rows(rows: Iterable[tuple[int, dict[str, Any]]], ctx: CheckContext) ->
     headers = {f: c.header for f, c in columns.items()}
     place = places.place_checker(ctx.directory)
     find_facility = facilities.finder(ctx.directory)
-    seen_ids: dict[str, int] = {}
+    seen_ids: dict[str, int] = ctx.seen_ids if ctx.seen_ids is not None else {}
+    prior = ctx.prior_ids or None
     records = ctx.report.records
     Row = _Row
     blank = dict.fromkeys(columns)  # every mapped column gets a key, None when blank
@@ -182,7 +187,7 @@ def check_rows(rows: Iterable[tuple[int, dict[str, Any]]], ctx: CheckContext) ->
             if has_places:
                 _check_places(row, raw, values, required, place)
             if has_id:
-                _check_id(row, raw, values, headers, seen_ids)
+                _check_id(row, raw, values, headers, seen_ids, prior)
             for field in facility_fields:
                 _check_facility(row, field, raw.get(field), values, required, find_facility)
             for f in dose2_keys:  # the dose rules apply once any dose-2 cell is filled
@@ -263,7 +268,8 @@ def _check_places(row: _Row, raw: dict, values: dict, required: frozenset, place
         row.emit(w_prob[0], extra, "ward", w_raw)
 
 
-def _check_id(row: _Row, raw: dict, values: dict, headers: dict, seen: dict[str, int]) -> None:
+def _check_id(row: _Row, raw: dict, values: dict, headers: dict, seen: dict[str, int],
+              prior: dict[str, tuple[str, int]] | None = None) -> None:
     value = values.get("id_number")
     bad = row.bad or _EMPTY
     if value is None or "id_number" in bad:
@@ -271,6 +277,10 @@ def _check_id(row: _Row, raw: dict, values: dict, headers: dict, seen: dict[str,
     first = seen.get(value)
     if first is None:
         seen[value] = row.n
+        if prior is not None and value in prior:  # on a sheet checked before this one
+            sheet, first_row = prior[value]
+            row.emit(I.ID_DUPLICATE_SHEET, {"first_row": first_row, "first_sheet": sheet},
+                     "id_number", raw.get("id_number"))
     else:
         row.emit(I.ID_DUPLICATE, {"first_row": first}, "id_number", raw.get("id_number"))
     if len(value) != 12 or not value.isdigit():

@@ -41,9 +41,13 @@ def _code(raw: Any) -> int | None:
     return n
 
 
-def row_hook(directory: Directory, columns: dict) -> Callable[[Any, dict, dict], None]:
-    """``hook(row, raw, values)`` for ``CheckContext.row_hook``."""
-    seen: dict[str, int] = {}
+def row_hook(directory: Directory, columns: dict, seen: dict | None = None,
+             prior: dict | None = None) -> Callable[[Any, dict, dict], None]:
+    """``hook(row, raw, values)`` for ``CheckContext.row_hook``. ``seen``/``prior``: the
+    ID-less people of this sheet (key → row) and of earlier sheets of the file (key → (sheet,
+    row)), when the file holds its people on several sheets."""
+    seen = {} if seen is None else seen
+    prior = prior or None
     has_codes = [k for k in CODE_KEYS if k in columns]
     has_id = "id_number" in columns
     wards_by_code = {w.code: w for d in directory.districts for w in d.wards}
@@ -61,6 +65,10 @@ def row_hook(directory: Directory, columns: dict) -> Callable[[Any, dict, dict],
                 first = seen.get(key)
                 if first is None:
                     seen[key] = row.n
+                    if prior is not None and key in prior:
+                        sheet, first_row = prior[key]
+                        row.emit(I.PERSON_DUPLICATE_SHEET, {"first_row": first_row, "first_sheet": sheet},
+                                 "full_name", raw.get("full_name"))
                 else:
                     row.emit(I.PERSON_DUPLICATE, {"first_row": first}, "full_name", raw.get("full_name"))
         if not has_codes:
@@ -99,16 +107,24 @@ def row_hook(directory: Directory, columns: dict) -> Callable[[Any, dict, dict],
                 got = values.get("ward_code")
             if place is None:
                 kind, example = _KINDS[key]
-                row.emit(I.PLACE_CODE_UNKNOWN, {"kind": kind, "example": example}, key, v)
+                _emit_code(row, I.PLACE_CODE_UNKNOWN, {"kind": kind, "example": example}, key, v)
             elif check_name and got is not None and got != place_code:
                 _mismatch(row, key, v, raw, name_field, place)
 
     return hook
 
 
+def _emit_code(row, itype, extra: dict, key: str, v: Any) -> None:
+    """An issue at a code cell: its column is the code's, its ``field`` the place's SPEC key
+    (province, district, ward), as the JSON contract knows no other keys."""
+    row.emit(itype, extra, key, v)
+    sink = row.ctx.report.errors if itype.severity == "error" else row.ctx.report.warnings
+    sink[-1].field = _NAME_OF[key]
+
+
 def _mismatch(row, key: str, v: Any, raw: dict, name_field: str, place: str) -> None:
     col = row.ctx.columns.get(name_field)
-    row.emit(I.PLACE_CODE_MISMATCH, {
+    _emit_code(row, I.PLACE_CODE_MISMATCH, {
         "code_name": place,
         "name_cell": f"{col.letter}{row.n}" if col else "",
         "name_header": col.header if col else name_field,

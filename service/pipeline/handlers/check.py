@@ -6,7 +6,8 @@ died or ran out of time or memory comes back refused; the other files go on.
 """
 from __future__ import annotations
 
-from ...forms.worker import Limits, LocalChecker
+from ...forms.issues import MESSAGE_TOO_MANY_ROWS
+from ...forms.worker import Limits, LocalChecker, refused
 from ..context import Checked, Context, Work
 from ..plan import FileResult
 
@@ -20,8 +21,19 @@ def checker(ctx: Context):
 def handle(w: Work, ctx: Context) -> None:
     today = w.item.received_at.date()
     check = checker(ctx)
+    budget = int(ctx.limit("max_rows"))  # rows of ONE message: its lists stay in memory till the reply
+    used = 0
     for f in w.item.files:
-        report, annotated = check.check(f.name, f.data, today)
+        left = budget - used
+        if left <= 0:
+            report, annotated = refused(f.name, today, "message-too-many-rows"), None
+        else:
+            report, annotated = check.check(f.name, f.data, today, max_rows=left)
+            if left < budget and report.fatal is not None and report.fatal.code == "too-many-rows":
+                report = refused(f.name, today, "message-too-many-rows")  # the message's budget, not the file's
+        if report.fatal is not None and report.fatal.code == "message-too-many-rows":
+            report.fatal.message = MESSAGE_TOO_MANY_ROWS.format(name=f.name, limit=f"{budget:,}".replace(",", "."))
+        used += report.rows
         report.path = f.name
         w.checked.append(Checked(f, report, annotated=annotated))
         codes: dict[str, int] = {}

@@ -64,11 +64,11 @@ def handle(w: Work, ctx: Context) -> None:
                 if e is not None:
                     other = e.unit_key is not None and e.unit_key != my_unit
                     if other and e.differs:
-                        c.conflicts[rec.row] = e.differs
+                        c.conflicts[(rec.sheet, rec.row)] = e.differs
                     else:
-                        c.already[rec.row] = "" if other else e.submission
+                        c.already[(rec.sheet, rec.row)] = "" if other else e.submission
                 elif key and key in w.seen_ids:
-                    c.already[rec.row] = w.plan.code
+                    c.already[(rec.sheet, rec.row)] = w.plan.code
                 else:
                     if key:
                         w.seen_ids.add(key)

@@ -22,6 +22,13 @@ def _split(r) -> dict | None:
     return counts if counts["mau1"] and counts["mau2"] else None
 
 
+def _by_place(r, places: dict) -> list[tuple]:
+    """{(sheet, row): x} → [(row, x, sheet)] in workbook order (sheet None: the only one)."""
+    order = {p.name: n for n, p in enumerate(r.parts)}
+    return [(row, x, sheet) for (sheet, row), x in
+            sorted(places.items(), key=lambda kv: (order.get(kv[0][0], 0), kv[0][1]))]
+
+
 def _file_view(c: Checked, held_rows: int) -> dict:
     r = c.report
     return {
@@ -41,8 +48,11 @@ def _file_view(c: Checked, held_rows: int) -> dict:
         "deliveries": [{"to": d.to, "cc": d.cc, "rows": len(d.records), "form": d.form or r.form}
                        for d in c.fresh],
         "forwarded_rows": sum(len(d.records) for d in c.fresh),
-        "already": sorted(c.already.items()),
-        "conflicts": sorted(c.conflicts.items()),  # (row, fields that differ)
+        # the file holds its people on several sheets: every row is named with its sheet
+        "multi_sheet": r.multi_sheet,
+        "sheets": [(p.name, p.rows) for p in r.parts] if r.multi_sheet else [],
+        "already": _by_place(r, c.already),  # (row, earlier code, sheet)
+        "conflicts": _by_place(r, c.conflicts),  # (row, fields that differ, sheet)
         "held_rows": held_rows,
         "route_problem": c.routed.problem if c.routed else None,
         "annotated": c.annotated is not None,  # the annotated copy goes with the reply

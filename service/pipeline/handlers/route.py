@@ -18,7 +18,7 @@ def handle(w: Work, ctx: Context) -> None:
         # a national-layout file may hold registrations and dosed rows: each by its own rule
         c.routed = route_by_row_form(r.form, list(r.valid_records()), w.unit, ctx.directory, ctx.rules)
         result = w.plan.files[i]
-        unknown = {e.row for e in r.errors if e.code == "facility-unknown"}
+        unknown = {(e.sheet, e.row) for e in r.errors if e.code == "facility-unknown"}
         if c.routed.problem:
             result.held_rows = r.valid_rows
             w.plan.held.append(Held("no-route", ctx.renderer.reason("no-route", why=c.routed.problem,
