@@ -43,11 +43,14 @@ NOTES_ROWS = [["Ghi chú"], ["Danh sách gồm ba ấp, mỗi ấp một trang t
 
 def workbook(kind: str, counts: tuple[int, ...] = (3, 4, 2), *,
              bad: dict[tuple[str, int], dict] | None = None,
-             lists: dict[str, list[dict]] | None = None) -> bytes:
+             lists: dict[str, list[dict]] | None = None, headerless: set[str] = frozenset()) -> bytes:
+    """``headerless``: sheets written with their people but without title and header rows."""
     lists = lists or people(counts)
     sheets = [(name, _grid(lists[name], {n: v for (s, n), v in (bad or {}).items() if s == name}))
               for name in SHEETS if name in lists]
+    sheets = [(name, rows[3:] if name in headerless else rows) for name, rows in sheets]
     sheets.insert(1, (NOTES, NOTES_ROWS))  # a notes sheet between the lists
+    sheets.append(("Trống", []))  # and an empty one
     buf = io.BytesIO()
     if kind == "xlsx":
         wb = openpyxl.Workbook()

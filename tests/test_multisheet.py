@@ -197,3 +197,49 @@ def test_the_pipeline_forwards_the_people_of_every_sheet_and_the_reply_names_the
         assert f"Trang tính “Ấp 2”, dòng {BAD_ROW}: Cột \"Số điện thoại\" (ô H{BAD_ROW})" in rep["text"]
         assert "đã đọc tất cả: “Ấp 1” 3 người; “Ấp 2” 4 người; “Ấp 3” 2 người" in rep["text"]
         assert any(a["name"].endswith(".xlsx") for a in rep["attachments"])
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "xls"])
+def test_a_sheet_of_people_without_a_header_is_an_error_naming_it(tmp_path, kind):
+    lists = M.people((3, 4, 2))
+    path = tmp_path / f"no-header.{kind}"
+    path.write_bytes(M.workbook(kind, lists=lists, headerless={"Ấp 3"}))
+    r = check_file(path)
+    assert r.rows == 7 and [p.name for p in r.parts] == ["Ấp 1", "Ấp 2"]
+    (err,) = [e for e in r.errors if e.code == "sheet-not-read"]
+    assert err.sheet == "Ấp 3" and "“Ấp 3”" in err.message and "(2 dòng" in err.message
+    assert r.exit_code == 1
+    # the notes sheet (one phone number) and an empty sheet are not lists: no error for them
+    assert {e.sheet for e in r.errors} == {"Ấp 3"}
+
+
+@pytest.mark.parametrize("layout", ["canonical", "quocgia"])
+def test_export_writes_the_valid_people_of_every_sheet(tmp_path, layout):
+    lists = M.people(COUNTS)
+    src = tmp_path / "ba-ap.xls"
+    src.write_bytes(M.workbook("xls", lists=lists, bad=BAD))
+    out = tmp_path / f"{layout}.xlsx"
+    run = subprocess.run([sys.executable, "-m", "service.cli", "export", str(src), "--out", str(out),
+                          "--layout", layout], capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 1, run.stderr  # the bad row is left out and reported
+    back = check_file(out)
+    assert back.exit_code == 0 and back.rows == sum(COUNTS) - 1
+    ids = {p["cccd"] for name in M.SHEETS for p in lists[name]} - {lists["Ấp 2"][2]["cccd"]}
+    assert {rec.values["id_number"] for rec in back.records} == ids
+
+
+@pytest.mark.slow
+def test_the_folder_receipt_names_the_sheet_of_each_bad_row(tmp_path):
+    from tests.test_folder import MYBINH, day_dirs, drop, run_once, write_config
+    cfg = write_config(tmp_path)
+    unit = tmp_path / "share" / MYBINH.folder
+    drop(unit, "Ba ấp.xlsx", M.workbook("xlsx", COUNTS, bad=BAD))
+    run_once(cfg)
+    day = day_dirs(unit, "Cần sửa")[0].name
+    text = (unit / "Cần sửa" / day / "Ba ấp - kết quả.txt").read_text("utf-8")
+    assert f"Trang tính “Ấp 2”, dòng {BAD_ROW}: Cột \"Số điện thoại\" (ô H{BAD_ROW})" in text
+    assert "“Ấp 1” 3 người; “Ấp 2” 4 người; “Ấp 3” 2 người" in text
+    assert f"Số người trong tệp: {sum(COUNTS)}; hợp lệ: {sum(COUNTS) - 1}" in text
+    from service.pipeline.handlers.files_out import annotated_name
+    wb = openpyxl.load_workbook(unit / "Cần sửa" / day / annotated_name("Ba ấp.xlsx"))
+    assert wb["Ấp 2"][f"H{BAD_ROW}"].comment is not None and wb["Ấp 1"][f"H{BAD_ROW}"].comment is None

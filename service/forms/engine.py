@@ -6,6 +6,7 @@ check and repair → report. Knows nothing of mail or folders.
 from __future__ import annotations
 
 import logging
+import re
 from math import isfinite
 from datetime import date
 from operator import itemgetter
@@ -77,6 +78,8 @@ def _check(wb: Workbook, report: Report, directory: Directory, catalog: FieldCat
     # an empty copy of the template) are not lists. The largest visible one names the report.
     lists = [f for f in found if f[2].persons] or found[:1]
     primary = lists[0][0]
+    if len(wb.sheets) > len(found):  # a sheet of people without a header is not passed over silently
+        _unread_sheets(wb, found, report)
     if len(lists) == 1:
         sheet, layout, plan = lists[0]
         release = wb.kind in ("xlsx", "xlsm") and len(found) == 1
@@ -115,6 +118,45 @@ def _check(wb: Workbook, report: Report, directory: Directory, catalog: FieldCat
     return report
 
 
+# a cell that reads as a mobile phone or an ID number (9 or 12 digits; a phone stored as a
+# number has lost its leading 0 and has 9)
+_PERSONISH = re.compile(r"0\d{9}|\d{9}|\d{12}")
+_SCAN_ROWS = 500  # rows of a headerless sheet looked at
+_MIN_PERSONISH = 2  # rows with such a cell (and a few more filled) that make a sheet look like a list
+_MIN_FILLED = 4
+
+
+def _unread_sheets(wb: Workbook, found: list, report: Report) -> None:
+    """Sheets with no header found that still hold rows of people: a form-level error each."""
+    read = {id(f[0]) for f in found}
+    for sheet in wb.sheets:
+        if id(sheet) in read:
+            continue
+        n = _personish_rows(sheet)
+        if n >= _MIN_PERSONISH:
+            issue = I.SHEET_NOT_READ.at(None, sheet=sheet.name, rows=n)
+            issue.sheet = sheet.name
+            report.errors.append(issue)
+
+
+def _personish_rows(sheet: Sheet) -> int:
+    n = 0
+    for row in sheet.rows[:_SCAN_ROWS]:
+        if row is None or sum(1 for v in row if v is not None and v != "") < _MIN_FILLED:
+            continue
+        for v in row:
+            if v.__class__ is str:
+                text = v.strip().replace(" ", "").replace(".", "")
+            elif v.__class__ in (int, float) and isfinite(v) and 0 < v < 1e13 and v == int(v):
+                text = str(int(v))
+            else:
+                continue
+            if _PERSONISH.fullmatch(text):
+                n += 1
+                break
+    return n
+
+
 class _Shared:
     """What the checks of one file share across its sheets: the ID numbers (and, without one,
     the name + birth date + phone keys) seen on earlier sheets, for the duplicate checks."""
@@ -134,9 +176,11 @@ class _Shared:
 
 def _stamp(report: Report, name: str) -> None:
     for issue in report.errors:
-        issue.sheet = name
+        if issue.sheet is None:
+            issue.sheet = name
     for issue in report.warnings:
-        issue.sheet = name
+        if issue.sheet is None:
+            issue.sheet = name
     for fix in report.fixes:
         fix.sheet = name
 

@@ -367,7 +367,14 @@ GROUP_HEADING_FILL = IssueType(
 
 # ------------------------------------------------------------------------- the form as a whole
 # (built with ``IssueType.at``: the message names the place itself)
-FORM_LEVEL = frozenset({"column-missing", "empty-form", "dob-both-sexes", "formula-no-value"})
+FORM_LEVEL = frozenset({"sheet-not-read", "column-missing", "empty-form", "dob-both-sexes", "formula-no-value"})
+SHEET_NOT_READ = IssueType(
+    "sheet-not-read",
+    "Trang tính “{sheet}” có vẻ chứa danh sách ({rows} dòng có số điện thoại hoặc số CMND/CCCD) "
+    "nhưng không tìm thấy dòng tiêu đề (các cột như \"Họ và tên\", \"Ngày sinh\", \"Số CMND/CCCD\") "
+    "nên những người trong trang này chưa được đọc. Vui lòng thêm dòng tiêu đề giống các trang "
+    "khác (hoặc chép các dòng này sang trang có tiêu đề) rồi gửi lại.",
+    title="Trang tính có danh sách nhưng không đọc được")
 COLUMN_MISSING = IssueType(
     "column-missing",
     "Thiếu cột \"{label}\" (bắt buộc trong Mẫu {form}). Vui lòng thêm cột này vào dòng tiêu đề "
