@@ -384,7 +384,7 @@ class _Walker:
             return  # parts of a report, not files
         where = origin + ["inline" if disposition == "inline" else "attachment"]
         if part.get(DROPPED_HEADER):  # emptied before parsing (slim): over the size limit
-            self.skip(name or "tệp đính kèm", "too-large", where)
+            self.skip(name or say("attachment.unnamed-part"), "too-large", where)
             return
         data = self._payload(part)
         self.file(name, ctype, data, depth=depth, origin=where)
