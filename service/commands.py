@@ -63,6 +63,9 @@ def run(args) -> int:
             logging.getLogger("vaxmail").warning(
                 "stopping with work in hand; it is recovered and redone at the next start")
             logging.shutdown()
+            abandon = getattr(svc.ctx.checker, "abandon", None)
+            if abandon is not None:
+                abandon()  # its file is redone at the next start, like the item
             os._exit(0)  # no close(): a thread is mid-item; the durable state makes this safe
         return 0
     finally:

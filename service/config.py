@@ -25,8 +25,24 @@ class ConfigError(Exception):
     """A settings file that cannot be used; the message (Vietnamese) is for the operator."""
 
 
-def _key(default: Any, doc: str, *, choices: tuple[str, ...] = ()) -> Any:
-    return field(default=default, metadata={"doc": doc, "choices": choices})
+def _key(default: Any, doc: str, *, choices: tuple[str, ...] = (), check: Any = None) -> Any:
+    """One key: its default, a one-line doc, and optionally the values allowed (``choices``)
+    or a ``check(value) -> bool`` of its form."""
+    return field(default=default, metadata={"doc": doc, "choices": choices, "check": check})
+
+
+def _clock_time(text: str) -> bool:
+    hh, sep, mm = text.partition(":")
+    return bool(sep) and hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60
+
+
+def _time_zone(text: str) -> bool:
+    from zoneinfo import ZoneInfo
+    try:
+        ZoneInfo(text)
+    except (ValueError, KeyError, OSError):  # ZoneInfoNotFoundError is a KeyError
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -102,9 +118,9 @@ class LimitsSettings:
 @dataclass(frozen=True)
 class DigestSettings:
     """The leaders' morning digest."""
-    time: str = _key("07:00", "when the digest for yesterday goes out (HH:MM)")
+    time: str = _key("07:00", "when the digest for yesterday goes out (HH:MM)", check=_clock_time)
     misfire_grace_hours: float = _key(6.0, "a machine down at that time still sends it when back within this window")
-    timezone: str = _key("Asia/Ho_Chi_Minh", "the digest's time zone")
+    timezone: str = _key("Asia/Ho_Chi_Minh", "the digest's time zone", check=_time_zone)
     silent_days: int = _key(3, "a unit that sent nothing this many days is listed as silent")
     unconfirmed_days: int = _key(2, "a forward unconfirmed this many days is listed as late")
 
@@ -244,6 +260,10 @@ def _check_section(name: str, values: dict[str, Any], source: str) -> dict[str, 
         if choices and value not in choices:
             raise ConfigError(say("config.wrong-choice", file=source, section=name, key=key,
                                   value=repr(value), choices=", ".join(choices)))
+        check = f.metadata.get("check")
+        if check is not None and not check(value):
+            raise ConfigError(say("config.wrong-form", file=source, section=name, key=key,
+                                  value=repr(value), doc=f.metadata["doc"]))
         out[key] = float(value) if kind is float else value
     return out
 

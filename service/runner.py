@@ -297,8 +297,10 @@ class Service:
             notify("STOPPING=1")
         self.request_stop()
         deadline = time.monotonic() + STOP_GRACE
-        # the pipeline first: it may hand the sender one more batch
-        for r in [pipeline] + [r for r in self._runners if r is not pipeline]:
+        # the pipeline first (it may hand the sender one more batch), then the sender; the
+        # intakes last: the mailbox's wait may outlast the grace (close() ends it)
+        rank = {"pipeline": 0, "outbox": 1, "mail": 3, "folder": 3}  # others: 2
+        for r in sorted(self._runners, key=lambda r: rank.get(r.name, 2)):
             r.join(deadline - time.monotonic())
         # An item still in hand after the grace period is left claimed: the next start
         # recovers it and, its commit being all-or-nothing, processes it exactly once.

@@ -97,3 +97,25 @@ def test_unclear_senders_are_held_and_never_answered(tmp_path):
     sent, held = run(tmp_path, [two_addresses, two_headers, raw_utf8, undecodable, listmail])
     assert sent == []
     assert held == {"sender-unclear", "automatic"}
+
+
+def test_a_part_over_the_file_limit_is_emptied_before_parsing_and_named_as_too_large():
+    import io
+    import os
+    import zipfile
+    from email.message import EmailMessage
+    from service.intake.mime import extract, slim
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("ds.xlsx", os.urandom(3_000_000))  # incompressible: the zip stays 3 MB
+    m = EmailMessage()
+    m["From"], m["To"], m["Subject"] = UNIT, "tiemchung@angiang.example", "nén"
+    m.set_content("Danh sách nén.")
+    m.add_attachment(buf.getvalue(), maintype="application", subtype="zip", filename="Danh sách.zip")
+    m.add_attachment(mau1_xlsx("Sở Y tế", provincial_people(5, 2)), maintype="application",
+                     subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet", filename="DS.xlsx")
+    raw = bytes(m)
+    assert len(slim(raw, 1_000_000)) < 200_000  # the 4 MB of base64 never reach the parser
+    ex = extract(raw, max_file_bytes=700_000)
+    assert [(s.name, s.reason_code) for s in ex.skipped] == [("Danh sách.zip", "too-large")]
+    assert [f.name for f in ex.files] == ["DS.xlsx"] and ex.body_text == "Danh sách nén."

@@ -55,6 +55,8 @@ def test_the_keys_other_issues_agreed_on_are_declared():
     ('[folder]\nmode = "fast"\n', "folder", "mode"),
     ('[state]\npath = 5\n', "state", "path"),
     ('state = "x"\n', "state", None),
+    ('[digest]\ntime = "7 giờ"\n', "digest", "time"),
+    ('[digest]\ntimezone = "Asia/Sai_Gon"\n', "digest", "timezone"),
 ])
 def test_an_unknown_or_mistyped_key_is_refused_naming_file_section_and_key(tmp_path, text, section, key):
     cfg = tmp_path / "v.toml"

@@ -159,6 +159,7 @@ class CheckPool:
         self.directory, self.workdir, self.limits = directory, Path(workdir), limits
         self._lock = threading.Lock()
         self._worker: _Worker | None = None
+        self._abandoned = False
         self.deaths = 0  # workers lost to a limit, a crash or a timeout (for status/tests)
         self.peak_rss_mb = 0  # the largest peak RSS a worker reported
 
@@ -180,6 +181,17 @@ class CheckPool:
             if self._worker is not None:
                 self._worker.stop()
                 self._worker = None
+
+    def abandon(self) -> None:
+        """The daemon exits with a file in hand (SIGTERM grace over): kill the worker now,
+        without waiting for the check; the item is redone at the next start."""
+        self._abandoned = True
+        w = self._worker
+        if w is not None and w.alive():
+            try:
+                w.proc.kill()
+            except OSError:
+                pass
 
     def check(self, name: str, data: bytes, today: date | None, *, max_rows: int | None = None,
               hook: str | None = None) -> tuple[Report, bytes | None]:
@@ -213,6 +225,8 @@ class CheckPool:
 
     def _lost(self, w: _Worker, name: str, today: date | None, took: float):
         w.join(0.5)  # a worker that died is reaped at once; one that hangs is not
+        if self._abandoned:  # the daemon is exiting: no answer for this file, ever
+            raise SystemExit(0)  # ends the pipeline thread quietly; the item stays claimed
         timed_out = w.alive()
         w.kill()
         code = w.exitcode

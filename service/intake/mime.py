@@ -40,6 +40,7 @@ from datetime import datetime
 from email.message import Message
 
 from service.sniff import ole_holds_workbook, workbook_suffix, zip_names
+from service.wording import say
 
 SPREADSHEET_EXTENSIONS = {".xlsx", ".xlsm", ".xls", ".csv"}
 SPREADSHEET_TYPES = {
@@ -381,8 +382,11 @@ class _Walker:
         if not name and ctype in ("message/delivery-status", "message/disposition-notification",
                                   "text/rfc822-headers", "message/rfc822-headers"):
             return  # parts of a report, not files
-        data = self._payload(part)
         where = origin + ["inline" if disposition == "inline" else "attachment"]
+        if part.get(DROPPED_HEADER):  # emptied before parsing (slim): over the size limit
+            self.skip(name or say("attachment.unnamed-part"), "too-large", where)
+            return
+        data = self._payload(part)
         self.file(name, ctype, data, depth=depth, origin=where)
 
     def body(self, part: Message, ctype: str) -> None:
@@ -455,15 +459,15 @@ class _Walker:
             self.visit(inner, depth=depth + 1, origin=origin[:-1] + ["forwarded"], top=False)
             return
         if len(data) > self.max_file_bytes:
-            self.skip(name or f"tệp{ext}", "too-large", origin)
+            self.skip(name or say("attachment.unnamed", ext=ext), "too-large", origin)
             return
         if kind == "zip":
-            self.archive(name or "tệp nén.zip", data, depth=depth, origin=origin)
+            self.archive(name or say("attachment.unnamed-archive"), data, depth=depth, origin=origin)
             return
         # spreadsheet
         if not name or _extension(name) not in SPREADSHEET_EXTENSIONS:
             self.unnamed += 1
-            stem = name.rsplit(".", 1)[0] if name else f"tệp đính kèm {self.unnamed}"
+            stem = name.rsplit(".", 1)[0] if name else say("attachment.unnamed-numbered", n=self.unnamed)
             name = stem + ext
         if len(self.out.files) >= self.max_files:
             self.skip(name, "too-many", origin)
@@ -605,12 +609,55 @@ def _header_fields(data: bytes, stop: int):
         yield b"\r\n".join(current), whole
 
 
+_BOUNDARY = re.compile(rb'boundary\s*=\s*(?:"([^"\r\n]{1,200})"|([^\s;"\r\n]{1,200}))', re.IGNORECASE)
+DROPPED_HEADER = "X-Vaxmail-Dropped-Bytes"
+
+
+def slim(data: bytes, max_part_bytes: int) -> bytes:
+    """Empty the body of every MIME part larger than ``max_part_bytes`` (encoded) before
+    the parser sees it, marking the part with DROPPED_HEADER: the parser costs about nine
+    times a message's size in memory, and such a part is answered as too large anyway.
+    A linear byte scan over the boundaries the message declares; anything it cannot
+    follow is left as it is."""
+    if len(data) <= max_part_bytes:
+        return data
+    marks = sorted({m.group(1) or m.group(2) for m in _BOUNDARY.finditer(data)}, key=len, reverse=True)
+    if not marks:
+        return data
+    delim = re.compile(rb"(?m)^--(?:" + b"|".join(re.escape(b) for b in marks) + rb")(?:--)?[ \t]*\r?$")
+    cuts = [m for m in delim.finditer(data)]
+    out, pos = [], 0
+    for a, b in zip(cuts, cuts[1:]):
+        start, end = a.end(), b.start()
+        if end - start <= max_part_bytes:
+            continue
+        sep = data.find(b"\n\n", start, start + 65536)
+        sep2 = data.find(b"\r\n\r\n", start, start + 65536)
+        seps = [x for x in (sep, sep2) if x >= 0]
+        if not seps:
+            continue
+        head_end = min(seps)
+        head = data[start:head_end]
+        if _BOUNDARY.search(head):
+            continue  # a multipart container: its own parts are looked at one by one
+        nl = b"\r\n" if sep2 == head_end else b"\n"
+        out.append(data[pos:head_end])
+        out.append(nl + f"{DROPPED_HEADER}: {end - head_end}".encode() + nl + nl)
+        pos = end
+    if not out:
+        return data
+    out.append(data[pos:])
+    return b"".join(out)
+
+
 def extract(data: bytes, *, max_files: int = 20, max_file_bytes: int = 25_000_000,
             max_depth: int = 3) -> Extracted:
     out = Extracted()
     data, cut = bound_headers(data)
     if cut:
         out.problem("header-truncated")
+    # base64 is 4/3 of the bytes it carries, plus line ends
+    data = slim(data, max_file_bytes * 4 // 3 + max_file_bytes // 38 + 4096)
     try:
         msg = email.message_from_bytes(data, policy=email.policy.default)
     except Exception:  # noqa: BLE001 - the parser is lenient; this is a last resort
