@@ -19,6 +19,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
+from .wording import say
+
 MAIL_SCHEMES = ("imap", "imaps", "maildir")
 SEND_SCHEMES = ("smtp", "smtps", "file")
 DEFAULT_PORTS = {"imap": 143, "imaps": 993, "smtp": 25, "smtps": 465}
@@ -67,27 +69,25 @@ def is_loopback_host(host: str) -> bool:
 def parse_url(url: str, *, allowed: tuple[str, ...] | None = None) -> MailURL:
     """Parse one of the URLs above; raise URLError (Vietnamese message) when unusable."""
     if not isinstance(url, str) or not url.strip():
-        raise URLError("url-empty", "Chưa cấu hình địa chỉ (URL).")
+        raise URLError("url-empty", say("url.empty"))
     text = url.strip()
     scheme, sep, rest = text.partition(":")
     scheme = scheme.lower()
     if not sep or scheme not in MAIL_SCHEMES + SEND_SCHEMES:
-        raise URLError("url-scheme", f"Kiểu địa chỉ không hỗ trợ: {_safe_prefix(text)} "
-                       "(chỉ dùng imap://, imaps://, maildir:, smtp://, smtps://, file:).")
+        raise URLError("url-scheme", say("url.scheme", url=_safe_prefix(text)))
     if allowed is not None and scheme not in allowed:
         wanted = ", ".join(s + (":" if s in ("maildir", "file") else "://") for s in allowed)
-        raise URLError("url-scheme", f"Ở đây chỉ dùng được: {wanted}.")
+        raise URLError("url-scheme", say("url.scheme-here", wanted=wanted))
 
     if scheme in ("maildir", "file"):
         if rest.startswith("//"):
             parts = urlsplit(text)
             if parts.netloc not in ("", "localhost"):
-                raise URLError("url-path", f"Đường dẫn {scheme}: phải là thư mục trên máy này.")
+                raise URLError("url-path", say("url.path-local", scheme=scheme))
             rest = parts.path
         path = unquote(rest)
         if not path.startswith("/"):
-            raise URLError("url-path", f"Đường dẫn {scheme}: phải là đường dẫn tuyệt đối "
-                           f"(ví dụ {scheme}:/var/lib/vaxmail/...).")
+            raise URLError("url-path", say("url.path-absolute", scheme=scheme))
         return MailURL(scheme=scheme, path=os.path.normpath(path))
 
     parts = urlsplit(text)
@@ -95,16 +95,16 @@ def parse_url(url: str, *, allowed: tuple[str, ...] | None = None) -> MailURL:
         host = parts.hostname or ""
         port = parts.port
     except ValueError as exc:
-        raise URLError("url-port", f"Cổng (port) không hợp lệ trong địa chỉ {_safe_prefix(text)}.") from exc
+        raise URLError("url-port", say("url.port", url=_safe_prefix(text))) from exc
     if not host:
-        raise URLError("url-host", f"Thiếu tên máy chủ trong địa chỉ {_safe_prefix(text)}.")
+        raise URLError("url-host", say("url.host", url=_safe_prefix(text)))
     user = unquote(parts.username) if parts.username is not None else None
     password = unquote(parts.password) if parts.password is not None else None
     folder = ""
     if scheme in ("imap", "imaps"):
         folder = unquote(parts.path.lstrip("/")) or "INBOX"
     elif parts.path not in ("", "/"):
-        raise URLError("url-path", f"Địa chỉ {scheme}:// không có đường dẫn: {_safe_prefix(text)}.")
+        raise URLError("url-path", say("url.no-path", scheme=scheme, url=_safe_prefix(text)))
     return MailURL(scheme=scheme, host=host, port=port or DEFAULT_PORTS[scheme],
                    user=user or None, password=password, path=folder)
 
@@ -126,9 +126,8 @@ def resolve_password(url: MailURL | str, *, env_name: str | None = None,
             except FileNotFoundError:
                 pass
             except OSError as exc:
-                raise URLError("credential-unreadable",
-                               f"Không đọc được mật khẩu từ credential {credential_name}: "
-                               f"{exc.strerror or type(exc).__name__}.") from exc
+                raise URLError("credential-unreadable", say("url.credential", name=credential_name,
+                                                            error=exc.strerror or type(exc).__name__)) from exc
     if env_name and os.environ.get(env_name):
         return os.environ[env_name]
     return url.password

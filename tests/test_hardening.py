@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.privacy_guard import _hit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,6 +46,7 @@ def test_systemd_units_forbid_core_dumps_and_limit_the_network():
         assert "Unknown key" not in out.stderr and "Unknown lvalue" not in out.stderr, out.stderr
 
 
+@pytest.mark.slow  # subprocesses or a mail server
 def test_a_password_in_a_config_file_others_can_read_is_warned_about_at_start(tmp_path):
     maildir = tmp_path / "Maildir"
     for sub in ("new", "cur", "tmp"):

@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from service.config import load_settings
 from service.intake.maildir import maildirpp_folder_name
 from service.retention import purge, summary
@@ -71,6 +73,7 @@ def build(tmp_path: Path) -> tuple[Box, dict[str, list[Path]], dict[str, list[Pa
     return box, old, new
 
 
+@pytest.mark.slow  # subprocesses or a mail server
 def test_purge_removes_exactly_what_is_older_than_the_retention_and_nothing_newer(tmp_path):
     box, old, new = build(tmp_path)
     settings = load_settings(box.cfg)
@@ -164,6 +167,7 @@ def test_the_id_hash_key_moves_out_of_the_state_directory_and_keeps_matching(tmp
     assert out.stdout.strip() == "credential", out.stderr
 
 
+@pytest.mark.slow  # subprocesses or a mail server
 def test_the_imap_done_folder_is_purged_by_internal_date(users):
     from service.intake.imap import ImapSource
     users.create_folder("intake", "RET-IN")

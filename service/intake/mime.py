@@ -40,6 +40,7 @@ from datetime import datetime
 from email.message import Message
 
 from service.sniff import ole_holds_workbook, workbook_suffix, zip_names
+from service.wording import say
 
 SPREADSHEET_EXTENSIONS = {".xlsx", ".xlsm", ".xls", ".csv"}
 SPREADSHEET_TYPES = {
@@ -383,7 +384,7 @@ class _Walker:
             return  # parts of a report, not files
         where = origin + ["inline" if disposition == "inline" else "attachment"]
         if part.get(DROPPED_HEADER):  # emptied before parsing (slim): over the size limit
-            self.skip(name or "tệp đính kèm", "too-large", where)
+            self.skip(name or say("attachment.unnamed-part"), "too-large", where)
             return
         data = self._payload(part)
         self.file(name, ctype, data, depth=depth, origin=where)
@@ -458,15 +459,15 @@ class _Walker:
             self.visit(inner, depth=depth + 1, origin=origin[:-1] + ["forwarded"], top=False)
             return
         if len(data) > self.max_file_bytes:
-            self.skip(name or f"tệp{ext}", "too-large", origin)
+            self.skip(name or say("attachment.unnamed", ext=ext), "too-large", origin)
             return
         if kind == "zip":
-            self.archive(name or "tệp nén.zip", data, depth=depth, origin=origin)
+            self.archive(name or say("attachment.unnamed-archive"), data, depth=depth, origin=origin)
             return
         # spreadsheet
         if not name or _extension(name) not in SPREADSHEET_EXTENSIONS:
             self.unnamed += 1
-            stem = name.rsplit(".", 1)[0] if name else f"tệp đính kèm {self.unnamed}"
+            stem = name.rsplit(".", 1)[0] if name else say("attachment.unnamed-numbered", n=self.unnamed)
             name = stem + ext
         if len(self.out.files) >= self.max_files:
             self.skip(name, "too-many", origin)
