@@ -243,3 +243,17 @@ def test_the_folder_receipt_names_the_sheet_of_each_bad_row(tmp_path):
     from service.pipeline.handlers.files_out import annotated_name
     wb = openpyxl.load_workbook(unit / "Cần sửa" / day / annotated_name("Ba ấp.xlsx"))
     assert wb["Ấp 2"][f"H{BAD_ROW}"].comment is not None and wb["Ấp 1"][f"H{BAD_ROW}"].comment is None
+
+
+def test_an_annotated_copy_sent_back_is_marked_again_with_one_summary(tmp_path):
+    path = write(tmp_path, "xlsx", bad=BAD)
+    first = tmp_path / "kiem-tra.xlsx"
+    annotate(check_file(path), str(path), str(first))
+    again = check_file(first)  # the sender returns our copy unchanged
+    assert again.rows == sum(COUNTS) and [(e.sheet, e.row) for e in again.errors] == [("Ấp 2", BAD_ROW)]
+    second = tmp_path / "kiem-tra-2.xlsx"
+    annotate(again, str(first), str(second))
+    wb = openpyxl.load_workbook(second)
+    assert wb.sheetnames.count("Kết quả kiểm tra") == 1 and wb.sheetnames[0] == "Kết quả kiểm tra"
+    assert wb["Ấp 2"][f"H{BAD_ROW}"].comment.text.count("0912abc678") == 1  # not doubled
+    assert [c.value for c in wb["Ấp 2"][2]].count("Lỗi") == 1

@@ -117,6 +117,13 @@ def _annotate_sheets(report: Report, src_path: str, out_path: str,
     ext = os.path.splitext(src_path)[1].lower()
     if ext in (".xlsx", ".xlsm") or (not have_grids and _is_zip(src_path)):
         try:
+            _patch_sheets(src_path, out_path, marks, rows, summary_name)
+            return
+        except xlsx_patch.Unsupported as exc:
+            log.info("annotate: lean path not possible (%s); using openpyxl", exc)
+        except Exception as exc:  # a bug or an odd file: the slower path still gives a result
+            log.warning("annotate: lean path failed (%s: %s); using openpyxl", type(exc).__name__, exc)
+        try:
             _annotate_openpyxl_sheets(src_path, out_path, marks, rows, summary_name)
             return
         except Exception as exc:
@@ -126,6 +133,30 @@ def _annotate_sheets(report: Report, src_path: str, out_path: str,
     if not have_grids:
         raise ValueError("annotate needs the grids for a non-xlsx source")
     _annotate_grid_sheets(out_path, grids, rows, summary_name)
+
+
+def _patch_sheets(src: str, out: str, marks: list, rows: list[list[SummaryCell]], summary_name: str) -> None:
+    """The lean XML patch, one pass per marked sheet: each pass rewrites its sheet and replaces
+    the summary sheet the pass before it added (same content), so the last one is the result."""
+    cur, parts = src, []
+    try:
+        for n, (layout, plan) in enumerate(marks):
+            dst = out if n == len(marks) - 1 else f"{out}.{n}.part"
+            job = PatchJob(
+                sheet_name=layout.sheet, plan=plan, summary_name=summary_name, summary_rows=rows,
+                summary_widths=SUMMARY_WIDTHS, fill_colors={"error": ERROR_FILL, "warning": WARNING_FILL},
+                loi_font_color=ERROR_FONT, comment_author=AUTHOR,
+                extra={"loi_reused": bool(plan and plan.loi_reused)})
+            if dst != out:
+                parts.append(dst)
+            xlsx_patch.patch(cur, dst, job)
+            cur = dst
+    finally:
+        for p in parts:
+            try:
+                os.unlink(p)
+            except OSError:
+                pass
 
 
 # ---------------------------------------------------------------------------- the plan
