@@ -114,4 +114,4 @@ def test_a_sparse_xls_is_read_without_padding_every_row(tmp_path):
             "'mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}))")
     out = json.loads(subprocess.run([sys.executable, "-c", code, str(path), str(ROOT)], capture_output=True,
                                     text=True, check=True).stdout)
-    assert out["rows"] == 3 and out["fatal"] is None and out["mb"] < 150
+    assert out["rows"] == 3 and out["fatal"] is None and out["mb"] < 250  # 338 MB padded
