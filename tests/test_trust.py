@@ -242,9 +242,12 @@ def test_routing_addresses_at_a_units_domain_are_not_the_unit_and_never_written_
 @pytest.mark.slow
 def test_end_to_end_only_the_authenticated_message_is_forwarded(tmp_path, users, make_smtp_server):
     """The daemon against Dovecot (IMAP) and aiosmtpd: pass, planted-below-fail, another
-    server's pass. Only the first is forwarded; the others are held with one notice."""
+    server's pass, no header at all; then a forged "Đã nhập" from the receiver's address. Only
+    the first list is forwarded; the rest is held (one notice); the forged confirmation counts
+    for nothing."""
     import time as _time
-    from tests.test_e2e_mail import Daemon, kinds, write_config as e2e_config
+    from tests.outbox_reader import read_message
+    from tests.test_e2e_mail import Daemon, kinds, wait_until, write_config as e2e_config
 
     smtp = make_smtp_server(deliver_to=users)
     users.create_folder("intake", "TRUST")
@@ -260,26 +263,36 @@ def test_end_to_end_only_the_authenticated_message_is_forwarded(tmp_path, users,
     users.append("intake", "TRUST", with_headers(
         submission(UNIT, mau1_xlsx("Sở Y tế", people)),
         "Authentication-Results: relay.evil.example; dmarc=pass header.from=syt.angiang.example", received()))
+    users.append("intake", "TRUST", submission(UNIT, mau1_xlsx("Sở Y tế", people), subject="no header"))
     daemon = Daemon(cfg, tmp_path / "daemon.log")
     daemon.start()
     try:
         got = smtp.wait_for(3, timeout=60)
         assert sorted(kinds(got)) == ["forward", "notice-unverified", "receipt"], daemon.log_text()
-        from tests.test_e2e_mail import wait_until
         assert wait_until(lambda: not users.fetch_all("intake", "TRUST"), 20)
+        fw = read_message(next(m for m in got if b"X-Vaxmail-Kind: forward" in m.data).data)
+        # the receiver's address, but not authenticated: "Đã nhập 2/2" must not count
+        users.append("intake", "TRUST", with_headers(
+            reply(fw, "cdc@angiang.example", "Đã nhập 2/2"),
+            f"Authentication-Results: {MX}; spf=fail smtp.mailfrom=cdc@angiang.example; "
+            "dmarc=fail header.from=angiang.example", received()))
+        assert wait_until(lambda: not users.fetch_all("intake", "TRUST"), 30)
+        # the real receiver learns of it: one fixed notice to the forged From, nothing else
+        last = smtp.wait_for(4, timeout=30)[3]
+        assert kinds([last]) == ["notice-unverified"] and last.rcpt_tos == ["cdc@angiang.example"]
         _time.sleep(0.5)  # nothing more comes
-        assert len(smtp.messages) == 3
+        assert len(smtp.messages) == 4
     finally:
         assert daemon.term() == 0
-    fw = next(m for m in got if b"X-Vaxmail-Kind: forward" in m.data)
-    assert sorted(fw.rcpt_tos) == ["cdc@angiang.example", "stttt@angiang.example"]
-    from tests.outbox_reader import read_message
-    (att,) = read_message(fw.data)["attachments"]
+    fw_raw = next(m for m in got if b"X-Vaxmail-Kind: forward" in m.data)
+    assert sorted(fw_raw.rcpt_tos) == ["cdc@angiang.example", "stttt@angiang.example"]
+    (att,) = fw["attachments"]
     assert att["rows"] == 2  # the authenticated list only
     from service.state import open_store
     store = open_store(tmp_path / "state")
     try:
-        assert sorted(h.kind for h in store.list_held()) == ["unverified", "unverified"]
+        assert sorted(h.kind for h in store.list_held()) == ["unverified"] * 4
+        assert [b.rows_confirmed for b in store.batches(fw["code"])] == [0]
     finally:
         store.close()
     assert "Traceback" not in daemon.log_text()
