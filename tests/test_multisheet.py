@@ -285,3 +285,14 @@ def test_national_template_lists_on_two_sheets_with_the_catalogues_beside_them(t
     assert not [e for e in r.errors if e.code == "sheet-not-read"]
     assert Counter((rec.sheet, rec.form) for rec in r.records) == {
         ("PL1_Danh sach doi tuong tiem", "mau1"): 2, ("PL1 (2)", "mau2"): 1}
+
+
+def test_a_sheet_whose_rows_are_not_people_is_named_not_dropped(tmp_path):
+    blank = {h: None for h in M.HEADER}
+    blank["Địa chỉ"] = "Chuyển đi nơi khác"  # no name, no ID, no birth date: not a person
+    path = tmp_path / "ap3.xlsx"
+    path.write_bytes(M.workbook("xlsx", COUNTS, bad={("Ấp 3", 1): blank, ("Ấp 3", 2): blank}))
+    r = check_file(path)
+    assert [p.name for p in r.parts] == list(M.SHEETS) and r.rows == 7
+    assert [(e.code, e.sheet) for e in r.errors] == [("empty-form", "Ấp 3")] and r.exit_code == 1
+    assert "Trang tính “Ấp 3”" in r.errors[0].message
