@@ -197,6 +197,8 @@ def test_the_pipeline_forwards_the_people_of_every_sheet_and_the_reply_names_the
         assert f"Trang tính “Ấp 2”, dòng {BAD_ROW}: Cột \"Số điện thoại\" (ô H{BAD_ROW})" in rep["text"]
         assert "đã đọc tất cả: “Ấp 1” 3 người; “Ấp 2” 4 người; “Ấp 3” 2 người" in rep["text"]
         assert any(a["name"].endswith(".xlsx") for a in rep["attachments"])
+        html = rep["msg"].get_body(("html",)).get_content()
+        assert ">Trang tính</th>" in html and ">Ấp 2</td>" in html
 
 
 @pytest.mark.parametrize("kind", ["xlsx", "xls"])
