@@ -5,6 +5,7 @@ import random
 import zipfile
 from datetime import date, datetime
 
+import pytest
 from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Font
@@ -236,6 +237,7 @@ def _big_xlsx(path, n):
             zout.writestr(info.filename, data)
 
 
+@pytest.mark.slow
 def test_annotate_streaming_20k_rows(tmp_path, caplog):
     import re
 

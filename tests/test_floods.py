@@ -53,6 +53,7 @@ def test_a_units_forwards_stop_at_the_daily_cap_with_one_notice(tmp_path):
     assert sorted(k for k, _ in result.new_outgoing) == ["forward", "receipt"]
 
 
+@pytest.mark.slow
 def test_notices_to_unknown_addresses_are_capped_per_hour_all_together(tmp_path):
     svc, _ = service(tmp_path, "replies_global_per_hour = 4\n")
     for n in range(10):  # rotating strangers

@@ -22,6 +22,7 @@ def held_kinds(tmp: Path) -> list[str]:
         store.close()
 
 
+@pytest.mark.slow
 def test_a_symlink_to_another_units_list_or_a_held_file_is_answered_and_moved_never_read(tmp_path):
     cfg = write_config(tmp_path)
     share = tmp_path / "share"
@@ -80,6 +81,7 @@ def test_a_look_alike_folder_is_nobodys(tmp_path):
     assert (fake / "DS.xlsx").exists()  # left where it is, for the operator
 
 
+@pytest.mark.slow
 def test_results_beside_a_drop_are_0640_with_the_configured_group(tmp_path):
     group = grp.getgrgid(os.getgid()).gr_name
     cfg = write_config(tmp_path, result_group=group)

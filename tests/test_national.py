@@ -445,6 +445,7 @@ def test_column_z_success_wording(text, ok):
     assert national.import_succeeded(text) is ok
 
 
+@pytest.mark.slow
 def test_a_person_without_id_is_not_forwarded_twice_across_files(tmp_path):
     from service.config import load_settings
     from service.runner import Service

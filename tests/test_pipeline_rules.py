@@ -76,6 +76,7 @@ def test_a_receiver_confirming_data_entry_marks_the_batch_entered(tmp_path):
         store.close()
 
 
+@pytest.mark.slow
 def test_a_receivers_reply_that_is_not_a_confirmation_goes_to_the_operator(tmp_path):
     box = Box(tmp_path)
     box.drop(submission("vanthu@syt.angiang.example", mau1_xlsx("Sở Y tế", provincial_people(6, 2))))
@@ -90,6 +91,7 @@ def test_a_receivers_reply_that_is_not_a_confirmation_goes_to_the_operator(tmp_p
         store.close()
 
 
+@pytest.mark.slow
 def test_replies_to_one_sender_are_capped_per_day_and_the_rest_held(tmp_path):
     box = Box(tmp_path, replies_per_sender_per_day=2)
     for i in range(3):
@@ -104,6 +106,7 @@ def test_replies_to_one_sender_are_capped_per_day_and_the_rest_held(tmp_path):
         store.close()
 
 
+@pytest.mark.slow
 def test_a_person_already_forwarded_by_another_unit_is_not_forwarded_again(tmp_path):
     box = Box(tmp_path)
     people = provincial_people(30, 3)
@@ -117,6 +120,7 @@ def test_a_person_already_forwarded_by_another_unit_is_not_forwarded_again(tmp_p
     assert "1 người đã được chuyển từ tệp gửi trước" in receipt["text"]
 
 
+@pytest.mark.slow
 def test_the_same_message_delivered_twice_is_processed_once(tmp_path):
     box = Box(tmp_path)
     raw = submission("vanthu@syt.angiang.example", mau1_xlsx("Sở Y tế", provincial_people(40, 2)),

@@ -134,6 +134,7 @@ def test_the_daemon_purges_once_a_day(tmp_path):
         svc.close()
 
 
+@pytest.mark.slow
 def test_the_id_hash_key_moves_out_of_the_state_directory_and_keeps_matching(tmp_path):
     box = Box(tmp_path)
     people = provincial_people(73, 2)

@@ -116,37 +116,34 @@ def _service(tmp: Path, text: str):
     return Service(_settings(tmp, text))
 
 
+def _on_service(get, folder: bool = False):
+    """A probe: build the Service from the settings text, answer ``get(service)``, close it."""
+    def probe(tmp, text):
+        if folder:  # the probe adds [folder] path; the text holds more [folder] keys first
+            (tmp / "share").mkdir(exist_ok=True)
+            text = f'[folder]\npath = "{tmp / "share"}"\n' + text
+        svc = _service(tmp, text)
+        try:
+            return get(svc)
+        finally:
+            svc.close()
+    return probe
 
 
 def _mail(attr):
-    def probe(tmp, text):
-        svc = _service(tmp, text)
-        try:
-            return attr(svc.mail)
-        finally:
-            svc.close()
-    return probe
+    return _on_service(lambda svc: attr(svc.mail))
 
 
 def _sender(attr):
-    def probe(tmp, text):
-        svc = _service(tmp, text)
-        try:
-            return attr(svc.sender)
-        finally:
-            svc.close()
-    return probe
+    return _on_service(lambda svc: attr(svc.sender))
 
 
 def _folder(attr):
-    def probe(tmp, text):
-        (tmp / "share").mkdir(exist_ok=True)
-        svc = _service(tmp, f'[folder]\npath = "{tmp / "share"}"\n' + text)  # text: more [folder] keys first
-        try:
-            return attr(svc.folder)
-        finally:
-            svc.close()
-    return probe
+    return _on_service(lambda svc: attr(svc.folder), folder=True)
+
+
+def _context(attr):
+    return _on_service(lambda svc: attr(svc.ctx))
 
 
 def _copy_data(tmp: Path, name: str, old: str, new: str) -> Path:
@@ -162,16 +159,6 @@ def _copy_data(tmp: Path, name: str, old: str, new: str) -> Path:
     assert old in text
     target.write_text(text.replace(old, new, 1), encoding="utf-8")
     return dst
-
-
-def _context(attr):
-    def probe(tmp, text):
-        svc = _service(tmp, text)
-        try:
-            return attr(svc.ctx)
-        finally:
-            svc.close()
-    return probe
 
 
 def _env(monkeypatch, tmp):
@@ -207,7 +194,7 @@ PROBES = {
     ("mailbox", "done_folder"): (MD, MD + 'done_folder = "Xong"', _mail(lambda m: m.done_path.name)),
     ("mailbox", "idle_cycle_seconds"): (MB, MB + "idle_cycle_seconds = 20", _mail(lambda m: m.idle_cycle)),
     ("mailbox", "timeout_seconds"): (MB, MB + "timeout_seconds = 7", _mail(lambda m: m.timeout)),
-    ("mailbox", "sweep_seconds"): (MD, MD + "sweep_seconds = 7", lambda tmp, text: _mail_runner(tmp, text).sweep),
+    ("mailbox", "sweep_seconds"): (MD, MD + "sweep_seconds = 7", _on_service(lambda svc: _mail_runner(svc).sweep)),
     ("smtp", "url"): ("", '[smtp]\nurl = "file:{tmp}/out"', _sender(lambda s: s is None)),
     ("smtp", "password_env"): (SM, SM + 'password_env = "OTHER_PASSWORD"', _sender(lambda s: s.transport.password)),
     ("smtp", "password_credential"): (SM, SM + 'password_credential = "other"', _sender(lambda s: s.transport.password)),
@@ -219,7 +206,7 @@ PROBES = {
     ("folder", "rescan_minutes"): ("", "rescan_minutes = 1", _folder(lambda f: f.rescan_every)),
     ("folder", "settle_seconds"): ("", "settle_seconds = 0.5", _folder(lambda f: f.settle)),
     ("folder", "invalid_grace_seconds"): ("", "invalid_grace_seconds = 60", _folder(lambda f: f.grace)),
-    ("state", "path"): ("", '[state]\npath = "{tmp}/elsewhere"', lambda tmp, text: _service_attr(tmp, text, "state_dir")),
+    ("state", "path"): ("", '[state]\npath = "{tmp}/elsewhere"', _on_service(lambda svc: svc.state_dir)),
     ("data", "directory"): ("", '[data]\ndirectory = "{data}"', _context(lambda c: c.intake_address)),
     ("data", "routing"): ("", '[data]\nrouting = "{data}"', _context(lambda c: len(c.rules))),
     ("data", "templates"): ("", '[data]\ntemplates = "{data}"', _context(lambda c: c.renderer.reason("unreadable"))),
@@ -234,21 +221,9 @@ DATA = {  # a copy of a shipped data file with one change, for the [data] keys
 }
 
 
-def _mail_runner(tmp, text):
+def _mail_runner(svc):
     from service.runners import MailIntake
-    svc = _service(tmp, text)
-    try:
-        return MailIntake(svc)
-    finally:
-        svc.close()
-
-
-def _service_attr(tmp, text, name):
-    svc = _service(tmp, text)
-    try:
-        return getattr(svc, name)
-    finally:
-        svc.close()
+    return MailIntake(svc)
 
 
 # Keys whose behaviour is shown by a test elsewhere (the test's name), or that another issue's
