@@ -75,3 +75,43 @@ def test_a_time_in_a_date_column_is_a_date_error():
     from service.forms.checks.dates import parse_dob
     value, (itype, _extra), fix = parse_dob(time(0, 0), date(2021, 9, 1))
     assert itype.code == "date-invalid" and "chỉ chứa giờ" in itype.template and fix is None
+
+
+def xls_of(tmp_path, skip=None, extra=None):
+    """The factory's list as a real BIFF8 .xls (xlwt), with ``extra(sheet)`` applied."""
+    import openpyxl
+    import xlwt
+    ws = openpyxl.load_workbook(io.BytesIO(mau1_xlsx("Sở Y tế", provincial_people(6, 3)))).active
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("DS")
+    for i, row in enumerate(ws.iter_rows(values_only=True)):
+        for j, v in enumerate(row):
+            if v is not None and (i, j) != skip:
+                sheet.write(i, j, v)
+    extra(sheet)
+    path = tmp_path / "ds.xls"
+    book.save(str(path))
+    return path
+
+
+def test_an_error_cell_of_an_xls_is_an_error_at_its_cell(tmp_path):
+    path = xls_of(tmp_path, skip=(7, 5), extra=lambda s: s.row(7).set_cell_error(5, "#REF!"))
+    report = check_file(path, today=date(2021, 9, 1))
+    assert [(e.code, e.column, e.row, e.value) for e in report.errors] == [("cell-error", "F", 8, "#REF!")]
+
+
+def test_a_sparse_xls_is_read_without_padding_every_row(tmp_path):
+    """One stray value at IV60001: xlrd padded every row to 256 cells (338 MB, 16 s)."""
+    import json
+    import subprocess
+    import sys
+    from tests.test_hostile import ROOT
+    path = xls_of(tmp_path, extra=lambda s: s.write(60000, 255, "x"))
+    code = ("import json,resource,sys; sys.path.insert(0, sys.argv[2]);"
+            "from service.forms.engine import check_file; from datetime import date;"
+            "r = check_file(sys.argv[1], today=date(2021, 9, 1));"
+            "print(json.dumps({'rows': r.rows, 'fatal': r.fatal and r.fatal.code,"
+            "'mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}))")
+    out = json.loads(subprocess.run([sys.executable, "-c", code, str(path), str(ROOT)], capture_output=True,
+                                    text=True, check=True).stdout)
+    assert out["rows"] == 3 and out["fatal"] is None and out["mb"] < 250  # 338 MB padded

@@ -21,7 +21,10 @@ from .guard import unreadable
 def read(path: str, max_rows: int) -> Workbook:
     log = io.StringIO()  # xlrd writes warnings here, never to the service's output
     try:
-        book = xlrd.open_workbook(path, formatting_info=True, on_demand=True, logfile=log)
+        # ragged rows: a row holds its own cells only, not padding to the widest row (one
+        # stray value at IV65536 would otherwise make 16.7 million empty cells)
+        book = xlrd.open_workbook(path, formatting_info=True, on_demand=True, logfile=log,
+                                  ragged_rows=True)
     except XLRDError as exc:
         if "encrypt" in str(exc).lower():
             raise unreadable("encrypted") from None
@@ -36,12 +39,14 @@ def read(path: str, max_rows: int) -> Workbook:
             sh = book.sheet_by_index(index)
             if sh.nrows > max_rows:
                 raise unreadable("too-many-rows", sheet=sh.name, limit=max_rows)
+            odd: dict[tuple[int, int], str] = {}
             sheet = Sheet(
                 name=sh.name,
-                rows=[_row(book, sh, i) for i in range(sh.nrows)],
+                rows=[_row(book, sh, i, odd) for i in range(sh.nrows)],
                 merged=[(rlo, clo, rhi - 1, chi - 1) for rlo, rhi, clo, chi in sh.merged_cells],
                 hidden=bool(sh.visibility),
             )
+            sheet.odd_cells = odd
             if legacy_book:
                 sheet.legacy_fonts = True
                 sheet.font = _font_lookup(book, sh, font_names)
@@ -54,9 +59,9 @@ def read(path: str, max_rows: int) -> Workbook:
     return Workbook(path=path, kind="xls", sheets=sheets)
 
 
-def _row(book: xlrd.Book, sh, i: int) -> list[Any]:
+def _row(book: xlrd.Book, sh, i: int, odd: dict[tuple[int, int], str]) -> list[Any]:
     out: list[Any] = []
-    for cell in sh.row(i):
+    for j, cell in enumerate(sh.row(i)):
         t, v = cell.ctype, cell.value
         if t in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
             out.append(None)
@@ -66,8 +71,9 @@ def _row(book: xlrd.Book, sh, i: int) -> list[Any]:
             out.append(_date(v, book.datemode))
         elif t == xlrd.XL_CELL_BOOLEAN:
             out.append(bool(v))
-        elif t == xlrd.XL_CELL_ERROR:
-            out.append(xlrd.error_text_from_code.get(v, "#ERR"))
+        elif t == xlrd.XL_CELL_ERROR:  # #REF!, #N/A …: reported at the cell by the engine
+            odd[(i, j)] = xlrd.error_text_from_code.get(v, "#ERR")
+            out.append(None)
         else:
             out.append(v)
     return out
