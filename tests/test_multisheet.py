@@ -197,6 +197,8 @@ def test_the_pipeline_forwards_the_people_of_every_sheet_and_the_reply_names_the
         assert f"Trang tính “Ấp 2”, dòng {BAD_ROW}: Cột \"Số điện thoại\" (ô H{BAD_ROW})" in rep["text"]
         assert "đã đọc tất cả: “Ấp 1” 3 người; “Ấp 2” 4 người; “Ấp 3” 2 người" in rep["text"]
         assert any(a["name"].endswith(".xlsx") for a in rep["attachments"])
+        html = rep["msg"].get_body(("html",)).get_content()
+        assert ">Trang tính</th>" in html and ">Ấp 2</td>" in html
 
 
 @pytest.mark.parametrize("kind", ["xlsx", "xls"])
@@ -257,3 +259,42 @@ def test_an_annotated_copy_sent_back_is_marked_again_with_one_summary(tmp_path):
     assert wb.sheetnames.count("Kết quả kiểm tra") == 1 and wb.sheetnames[0] == "Kết quả kiểm tra"
     assert wb["Ấp 2"][f"H{BAD_ROW}"].comment.text.count("0912abc678") == 1  # not doubled
     assert [c.value for c in wb["Ấp 2"][2]].count("Lỗi") == 1
+
+
+def test_national_template_lists_on_two_sheets_with_the_catalogues_beside_them(tmp_path):
+    """Two PL1 sheets (registrations on one, a dosed person on the other) and the PL2–PL5
+    catalogues of the template: both lists read, the catalogues are not lists, the form per row."""
+    from service.forms.template import write_template
+    from tests import national_files as N
+    src = N.build(tmp_path / "pl1.xlsx", [N.REG, N.REG_F])
+    other = N.build(tmp_path / "pl1b.xlsx", [N.DOSED])
+    blank = tmp_path / "quocgia.xlsx"
+    from service.directory import load_default
+    write_template("quocgia", str(blank), load_default())
+    wb = openpyxl.load_workbook(src)
+    second = wb.create_sheet("PL1 (2)")
+    for row in openpyxl.load_workbook(other).active.iter_rows(values_only=True):
+        second.append(list(row))
+    for ws in openpyxl.load_workbook(blank).worksheets[1:]:  # PL2–PL5
+        copy = wb.create_sheet(ws.title)
+        for row in ws.iter_rows(values_only=True):
+            copy.append(list(row))
+    path = tmp_path / "two-pl1.xlsx"
+    wb.save(path)
+    r = check_file(path)
+    assert [p.name for p in r.parts] == ["PL1_Danh sach doi tuong tiem", "PL1 (2)"]
+    assert len(wb.sheetnames) == 6 and r.rows == 3 and r.form == "mau2"
+    assert not [e for e in r.errors if e.code == "sheet-not-read"]
+    assert Counter((rec.sheet, rec.form) for rec in r.records) == {
+        ("PL1_Danh sach doi tuong tiem", "mau1"): 2, ("PL1 (2)", "mau2"): 1}
+
+
+def test_a_sheet_whose_rows_are_not_people_is_named_not_dropped(tmp_path):
+    blank = {h: None for h in M.HEADER}
+    blank["Địa chỉ"] = "Chuyển đi nơi khác"  # no name, no ID, no birth date: not a person
+    path = tmp_path / "ap3.xlsx"
+    path.write_bytes(M.workbook("xlsx", COUNTS, bad={("Ấp 3", 1): blank, ("Ấp 3", 2): blank}))
+    r = check_file(path)
+    assert [p.name for p in r.parts] == list(M.SHEETS) and r.rows == 7
+    assert [(e.code, e.sheet) for e in r.errors] == [("empty-form", "Ấp 3")] and r.exit_code == 1
+    assert "Trang tính “Ấp 3”" in r.errors[0].message

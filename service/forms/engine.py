@@ -75,8 +75,9 @@ def _check(wb: Workbook, report: Report, directory: Directory, catalog: FieldCat
         report.fatal = Unreadable("not-a-form", NOT_A_FORM)
         return report
     # every sheet that holds a list is read (SPEC); sheets without people (notes, catalogues,
-    # an empty copy of the template) are not lists. The largest visible one names the report.
-    lists = [f for f in found if f[2].persons] or found[:1]
+    # an empty copy of the template) are not lists, but rows that might be people or group
+    # them make one (then named in the report). The largest visible one names the report.
+    lists = [f for f in found if _is_list(f[2])] or found[:1]
     primary = lists[0][0]
     if len(wb.sheets) > len(found):  # a sheet of people without a header is not passed over silently
         _unread_sheets(wb, found, report)
@@ -118,6 +119,12 @@ def _check(wb: Workbook, report: Report, directory: Directory, catalog: FieldCat
     return report
 
 
+def _is_list(plan: rowplan.RowPlan) -> bool:
+    return bool(plan.persons or plan.unknown or any(plan.skipped.get(k) for k in _LIST_KINDS))
+
+
+# rows that only a list has (a blank template's column numbers, pre-filled STT or footer do not)
+_LIST_KINDS = ("heading", "subtotal", "other")
 # a cell that reads as a mobile phone or an ID number (9 or 12 digits; a phone stored as a
 # number has lost its leading 0 and has 9)
 _PERSONISH = re.compile(r"0\d{9}|\d{9}|\d{12}")
@@ -208,7 +215,8 @@ def _check_sheet(report: Report, sheet: Sheet, layout: Layout, plan: rowplan.Row
         report.errors.append(I.COLUMN_MISSING.at(header_row, None, key, label=catalog.label(key), form=form,
                                                  row=header_row))
     if not rows:
-        report.errors.append(I.EMPTY_FORM.at(header_row, form=form))
+        report.errors.append(I.EMPTY_FORM.at(header_row, form=form) if shared is None else
+                             I.EMPTY_SHEET.at(header_row, sheet=sheet.name, form=form))
         return
     female_rows: set[int] = set()
     ctx = CheckContext(directory=directory, form=layout.form, today=today,

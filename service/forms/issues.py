@@ -383,6 +383,11 @@ EMPTY_FORM = IssueType(
     "empty-form",
     "Tệp có tiêu đề Mẫu {form} nhưng không có dòng dữ liệu nào. Vui lòng điền danh sách rồi gửi lại.",
     title="Tệp không có dòng dữ liệu")
+EMPTY_SHEET = IssueType(
+    "empty-form",
+    "Trang tính “{sheet}” có tiêu đề Mẫu {form} nhưng không dòng nào bên dưới được đọc là một người "
+    "(không có họ tên, ngày sinh hay số CMND/CCCD). Vui lòng điền đủ thông tin từng người vào "
+    "trang này (hoặc xóa trang nếu không dùng) rồi gửi lại.", title="Tệp không có dòng dữ liệu")
 DOB_BOTH_SEXES = IssueType(
     "dob-both-sexes",
     "Cột \"{header}\" (dòng {row}): năm sinh được ghi ở cả cột Nam và cột Nữ. Vui lòng chỉ ghi "

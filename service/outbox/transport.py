@@ -30,6 +30,7 @@ from typing import Sequence
 
 from service.durable import write_file_durably
 from service.urls import MailURL, is_loopback_host, parse_url, redacted
+from service.wording import say
 
 Refused = dict[str, tuple[int, str]]
 
@@ -93,8 +94,8 @@ class FileTransport(Transport):
             self.folder.mkdir(parents=True, exist_ok=True)
             write_file_durably(self.folder / eml_name(data), data)
         except OSError as exc:
-            raise TransientError(f"Không ghi được thư vào thư mục {self.folder}: "
-                                 f"{exc.strerror or type(exc).__name__}.", connection=True) from exc
+            raise TransientError(say("smtp.file-unwritable", folder=self.folder,
+                                     error=exc.strerror or type(exc).__name__), connection=True) from exc
         return {}
 
 
@@ -151,9 +152,7 @@ class SMTPTransport(Transport):
             if self.url.scheme == "smtp":
                 decision = tls_decision(host, smtp.has_extn("starttls"))
                 if decision == "refuse":
-                    raise TransientError(
-                        f"Máy chủ {self.where} không hỗ trợ STARTTLS; vaxmail không gửi thư "
-                        "không mã hoá qua mạng (hãy dùng smtps:// hoặc bật STARTTLS).", connection=True)
+                    raise TransientError(say("smtp.no-starttls", server=self.where), connection=True)
                 if decision == "starttls":
                     smtp.starttls(context=ctx)
                     smtp.ehlo()
@@ -180,21 +179,20 @@ class SMTPTransport(Transport):
         except TransientError:
             raise
         except smtplib.SMTPAuthenticationError as exc:
-            raise TransientError(f"Máy chủ {self.where} từ chối đăng nhập ({exc.smtp_code} "
-                                 f"{_text(exc.smtp_error)}): kiểm tra tên và mật khẩu.",
-                                 code=exc.smtp_code, connection=True) from exc
+            raise TransientError(say("smtp.login-refused", server=self.where, code=exc.smtp_code,
+                                     text=_text(exc.smtp_error)), code=exc.smtp_code, connection=True) from exc
         except smtplib.SMTPNotSupportedError as exc:
-            raise TransientError(f"Máy chủ {self.where} không hỗ trợ đăng nhập (AUTH) như cấu hình "
-                                 f"yêu cầu: {_text(str(exc))}.", connection=True) from exc
+            raise TransientError(say("smtp.no-auth", server=self.where, text=_text(str(exc))),
+                                 connection=True) from exc
         except ssl.SSLError as exc:
-            raise TransientError(f"Lỗi TLS với máy chủ {self.where}: {_text(str(exc))}.",
+            raise TransientError(say("smtp.tls", server=self.where, text=_text(str(exc))),
                                  connection=True) from exc
         except smtplib.SMTPResponseException as exc:
-            raise TransientError(f"Máy chủ {self.where} trả lời lỗi khi kết nối ({exc.smtp_code} "
-                                 f"{_text(exc.smtp_error)}).", code=exc.smtp_code, connection=True) from exc
+            raise TransientError(say("smtp.connect-error", server=self.where, code=exc.smtp_code,
+                                     text=_text(exc.smtp_error)), code=exc.smtp_code, connection=True) from exc
         except (smtplib.SMTPException, OSError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else (str(exc) or type(exc).__name__)
-            raise TransientError(f"Không kết nối được máy chủ {self.where}: {_text(reason)}.",
+            raise TransientError(say("smtp.unreachable", server=self.where, text=_text(reason)),
                                  connection=True) from exc
         return self._smtp
 
@@ -205,29 +203,28 @@ class SMTPTransport(Transport):
         except smtplib.SMTPRecipientsRefused as exc:
             bad = {r: (int(c), _text(m)) for r, (c, m) in exc.recipients.items()}
             if all(c >= 500 for c, _ in bad.values()):
-                raise PermanentError(f"Máy chủ {self.where} từ chối mọi người nhận: "
-                                     + _describe(bad), code=max(c for c, _ in bad.values()),
-                                     refused=bad) from exc
+                raise PermanentError(say("smtp.all-refused", server=self.where, refusals=_describe(bad)),
+                                     code=max(c for c, _ in bad.values()), refused=bad) from exc
             if all(c < 500 for c, _ in bad.values()):
-                raise TransientError(f"Máy chủ {self.where} tạm thời chưa nhận người nhận: "
-                                     + _describe(bad), refused=bad) from exc
+                raise TransientError(say("smtp.not-yet", server=self.where, refusals=_describe(bad)),
+                                     refused=bad) from exc
             return bad  # mixed: the sender splits temporary and permanent refusals
         except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
-            what = "địa chỉ gửi" if isinstance(exc, smtplib.SMTPSenderRefused) else "nội dung thư"
-            msg = f"Máy chủ {self.where} từ chối {what} ({exc.smtp_code} {_text(exc.smtp_error)})."
+            which = "smtp.sender-refused" if isinstance(exc, smtplib.SMTPSenderRefused) else "smtp.data-refused"
+            msg = say(which, server=self.where, code=exc.smtp_code, text=_text(exc.smtp_error))
             if exc.smtp_code >= 500:
                 raise PermanentError(msg, code=exc.smtp_code) from exc
             raise TransientError(msg, code=exc.smtp_code) from exc
         except smtplib.SMTPResponseException as exc:
             self.close()
-            msg = f"Máy chủ {self.where} trả lời lỗi ({exc.smtp_code} {_text(exc.smtp_error)})."
+            msg = say("smtp.error", server=self.where, code=exc.smtp_code, text=_text(exc.smtp_error))
             if exc.smtp_code >= 500:
                 raise PermanentError(msg, code=exc.smtp_code) from exc
             raise TransientError(msg, code=exc.smtp_code, connection=True) from exc
         except (smtplib.SMTPException, OSError) as exc:
             self.close()
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else (str(exc) or type(exc).__name__)
-            raise TransientError(f"Mất kết nối với máy chủ {self.where} khi gửi: {_text(reason)}.",
+            raise TransientError(say("smtp.lost", server=self.where, text=_text(reason)),
                                  connection=True) from exc
         return {r: (int(c), _text(m)) for r, (c, m) in refused.items()}
 

@@ -89,7 +89,8 @@ def import_results(files, ctx: Context, today: date) -> list[tuple]:
         if suffix not in (".xlsx", ".xls", ".xlsm"):
             continue
         report, _ = checker(ctx).check(f.name, f.data, today)
-        if report.layout is not None and national.IMPORT_RESULT in report.layout.columns:
+        # the receiver's workbook may hold the people on several sheets: any with column Z
+        if any(national.IMPORT_RESULT in p.layout.columns for p in report.parts):
             out += national.import_results(report.records)
     return out
 
@@ -148,7 +149,7 @@ def _send_back(w: Work, ctx: Context, code: str, recipient: str, entered: int, f
                                 results=[text for _, text in failed])
     # the same refusals sent again (a receiver replying twice with one result) are told once:
     # the Message-ID follows what is refused (keyed hashes), not the reply that carried it
-    refused = sorted(ctx.store.id_hash(national.person_key(rec.values) or f"row {rec.row}") + "|" + text
+    refused = sorted(ctx.store.id_hash(national.person_key(rec.values) or _place(rec)) + "|" + text
                      for rec, text in failed)
     mid = stable_message_id(ctx.domain, "import-failed", code, recipient, *refused)
     if ctx.store.outgoing(mid) is not None:
@@ -161,6 +162,10 @@ def _send_back(w: Work, ctx: Context, code: str, recipient: str, entered: int, f
                        attachments=[(f"{code}_chua_nhap_duoc.xlsx", xlsx, XLSX)],
                        extra_headers={"X-Vaxmail-Code": code, "X-Vaxmail-Kind": "import-failed"})
     plan.outgoing.append(Outgoing("import-failed", mid, data, ctx.intake_address, [address]))
+
+
+def _place(rec) -> str:
+    return f"row {rec.row}" if rec.sheet is None else f"row {rec.sheet} {rec.row}"
 
 
 def _dmy(v) -> str:
