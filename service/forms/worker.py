@@ -43,6 +43,7 @@ log = logging.getLogger("vaxmail")
 
 MAX_TASKS = 200  # files a worker checks before it is replaced
 RETIRE_RSS_MB = 400  # a worker whose peak RSS passed this is replaced after its file
+READY_SECONDS = 60.0  # a new worker that has not finished its imports by then is lost
 SUFFIXES = {".xlsx", ".xlsm", ".xls", ".csv", ".htm", ".html"}
 
 
@@ -117,6 +118,16 @@ class _Worker:
         self.conn = Connection(parent.detach())
         self.conn.send((directory, str(workdir), limits))
         self.tasks = 0
+        self.ready = False
+
+    def wait_ready(self, timeout: float) -> bool:
+        """Wait for the child's "ready" (its imports done); False if it died or stayed silent."""
+        if not self.ready:
+            try:
+                self.ready = self.conn.poll(timeout) and self.conn.recv() == "ready"
+            except (EOFError, OSError):
+                self.ready = False
+        return self.ready
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -163,10 +174,11 @@ class CheckPool:
         self.deaths = 0  # workers lost to a limit, a crash or a timeout (for status/tests)
         self.peak_rss_mb = 0  # the largest peak RSS a worker reported
 
-    def start(self) -> None:
-        """Start a worker now, so that the first file does not wait for one."""
+    def start(self, timeout: float = READY_SECONDS) -> None:
+        """Start a worker now and wait until it is ready, so that the first file does not wait
+        for one (and an item is never in hand, at a crash, only because a worker was starting)."""
         with self._lock:
-            self._ensure()
+            self._ensure().wait_ready(timeout)
 
     def _ensure(self) -> _Worker:
         w = self._worker
@@ -202,6 +214,8 @@ class CheckPool:
             w = self._ensure()
             started = time.monotonic()
             try:
+                if not w.wait_ready(READY_SECONDS):
+                    return self._lost(w, name, today, time.monotonic() - started)
                 w.conn.send((name, data, today, hook, max_rows))
                 answer = None
                 if w.conn.poll(self.limits.seconds + 1):

@@ -74,6 +74,10 @@ def serve(conn) -> None:
         return
     apply_limits(limits)
     work = Path(workdir)
+    try:
+        conn.send("ready")  # imports done: the daemon claims no item before this
+    except (OSError, EOFError):
+        return
     while True:
         try:
             task = conn.recv()
