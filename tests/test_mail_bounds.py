@@ -46,14 +46,7 @@ def run(tmp_path, messages: list[bytes]) -> list[dict]:
 _PARSE = """
 import json, resource, sys, time
 sys.path.insert(0, sys.argv[2])
-def peak_mb():
-    # this process's own high-water mark: ru_maxrss also counts the pages the child
-    # inherited from the (large) test process before exec, VmHWM restarts at exec
-    try:
-        with open("/proc/self/status") as fh:
-            return next(int(l.split()[1]) for l in fh if l.startswith("VmHWM")) / 1024
-    except (OSError, StopIteration):
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from tests.memprobe import peak_mb
 from service.intake.mime import extract
 raw = open(sys.argv[1], "rb").read()
 t = time.perf_counter()
