@@ -26,3 +26,8 @@ def say(key: str, /, **values: Any) -> str:
     for part in key.split("."):
         node = node[part]
     return str(node).format(**values) if values else str(node)
+
+
+def catalogue_section(name: str, /) -> dict[str, str]:
+    """All texts of one ``[section]``, unfilled (for tables keyed by a code)."""
+    return {key: str(text) for key, text in _catalogue()[name].items()}

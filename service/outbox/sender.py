@@ -32,6 +32,7 @@ from service.outbox.transport import PermanentError, Refused, TransientError, Tr
 from service.queue import Entry
 from service.retry import backoff
 from service.state.store import Store
+from service.wording import say
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +111,7 @@ class Sender:
         m = entry.meta
         mid, rcpts = m.get("message_id"), list(m.get("rcpts") or [])
         if not mid or not rcpts:
-            self._park(entry, "Thư trong hàng đợi thiếu Message-ID hoặc người nhận.", result)
+            self._park(entry, say("outbox.no-envelope"), result)
             return True
         done_for = self.journal.sent_rcpts(mid) | self.store.sent_rcpts(mid)
         todo = [r for r in rcpts if r not in done_for]
@@ -131,7 +132,7 @@ class Sender:
             return True
         except Exception as exc:  # a bug or an unexpected library error: keep the message
             log.error("unexpected error sending %s: %s", entry.name, type(exc).__name__)
-            self._defer(entry, f"Lỗi không lường trước khi gửi ({type(exc).__name__}).", result)
+            self._defer(entry, say("outbox.unexpected", error=type(exc).__name__), result)
             result.stopped = type(exc).__name__
             return False
         accepted = [r for r in todo if r not in refused]
@@ -141,7 +142,7 @@ class Sender:
         except BaseException:
             # the store failed after the server's OK: keep the message rather than strand it
             # in claimed/ until a restart (the journal keeps it from going twice)
-            self.queue.release(entry, delay=self.base_delay, error="Lỗi ghi trạng thái sau khi gửi.")
+            self.queue.release(entry, delay=self.base_delay, error=say("outbox.record-failed"))
             raise
         return True
 
@@ -159,8 +160,8 @@ class Sender:
             if temporary:
                 self.outbox.add_copy(entry, temporary, delay=backoff(1, self.base_delay, self.max_delay))
             if permanent:
-                reason = "Máy chủ từ chối người nhận: " + _refusal_text(
-                    {r: refused[r] for r in permanent})
+                reason = say("outbox.recipients-refused", refusals=_refusal_text(
+                    {r: refused[r] for r in permanent}))
                 self.outbox.add_copy(entry, permanent, park_reason=reason)
                 self._note_error(reason, now)
                 result.parked += 1
@@ -172,7 +173,7 @@ class Sender:
         self._note_error(error, now)
         if now - entry.since >= self.give_up_after:
             days = self.give_up_after / DAY
-            self._park(entry, f"Đã thử gửi trong {days:g} ngày mà không được; lỗi cuối: {error}", result)
+            self._park(entry, say("outbox.gave-up", days=days, error=error), result)
             return
         delay = backoff(entry.attempts + 1, self.base_delay, self.max_delay)
         self.queue.release(entry, delay=delay, error=error, now=now)

@@ -15,6 +15,7 @@ import zipfile
 import xlrd.compdoc
 
 from ...sniff import is_ole2, is_zip
+from ...wording import catalogue_section, say
 from ..model import Unreadable
 
 # ---------------------------------------------------------------------------- limits
@@ -36,30 +37,10 @@ SCAN_CHUNK = 1 << 22
 
 # ---------------------------------------------------------------------------- messages
 
-RESEND = "vui lòng mở tệp bằng Excel, lưu lại dạng .xlsx rồi gửi lại."
-MESSAGES = {
-    "empty-file": "Tệp đính kèm rỗng (0 byte); vui lòng gửi lại đúng tệp danh sách.",
-    "too-large": "Tệp lớn hơn giới hạn {limit} MB; vui lòng chia danh sách thành nhiều tệp nhỏ hơn rồi gửi lại.",
-    "corrupt-file": "Tệp bị hỏng hoặc không đầy đủ nên không mở được; " + RESEND,
-    "zip-bomb": "Tệp có dung lượng giải nén bất thường nên hệ thống từ chối đọc; " + RESEND,
-    "xml-entities": "Tệp chứa khai báo XML không an toàn nên hệ thống từ chối đọc; " + RESEND,
-    "encrypted": "Tệp được bảo vệ bằng mật khẩu nên hệ thống không đọc được; vui lòng gỡ mật khẩu rồi gửi lại.",
-    "too-many-rows": "Trang tính \u201c{sheet}\u201d vượt giới hạn {limit:,} dòng của một tệp; "
-                     "vui lòng chia danh sách thành nhiều tệp nhỏ hơn rồi gửi lại.",
-    "too-many-columns": "Bảng trong tệp có hơn {limit:,} cột, vượt giới hạn của bảng tính; "
-                        "vui lòng kiểm tra lại tệp rồi gửi lại.",
-    "sheet-too-sparse": "Trang tính \u201c{sheet}\u201d có dữ liệu ở ô {cell}, cách rất xa vùng danh sách, "
-                        "nên hệ thống không đọc an toàn được; vui lòng xóa các ô thừa ngoài danh sách "
-                        "(hoặc chép riêng danh sách sang một tệp mới) rồi gửi lại.",
-    "too-many-styles": "Tệp có số lượng định dạng ô hoặc chuỗi văn bản bất thường nên hệ thống từ chối đọc; " + RESEND,
-    "unsupported-type": "Tệp này là {what}, không phải bảng tính; vui lòng gửi danh sách dưới dạng tệp Excel (.xlsx hoặc .xls).",
-}
-
-
-# Sentences for a code whose usual sentence does not fit the case (key: "code/variant").
-VARIANTS = {
-    "unsupported-type/spreadsheet": "Hệ thống chưa đọc được {what}; " + RESEND,
-}
+# The sentences live in mail_templates/messages.toml: [refusal] by code, [refusal-variant] by
+# "code/variant" for a code whose usual sentence does not fit the case.
+MESSAGES = catalogue_section("refusal")
+VARIANTS = catalogue_section("refusal-variant")
 
 
 def unreadable(code: str, variant: str | None = None, **fields) -> Unreadable:
@@ -73,21 +54,21 @@ def unreadable(code: str, variant: str | None = None, **fields) -> Unreadable:
 
 # ---------------------------------------------------------------------------- magic numbers
 
-_OTHER = [  # (magic, what the sender sent, in Vietnamese)
-    (b"%PDF", "tệp PDF"),
-    (b"\x89PNG", "hình ảnh (PNG)"),
-    (b"\xff\xd8\xff", "hình ảnh (JPEG)"),
-    (b"GIF8", "hình ảnh (GIF)"),
+_OTHER = [  # (magic, what the sender sent: its [file-kind] key in messages.toml)
+    (b"%PDF", "pdf"),
+    (b"\x89PNG", "png"),
+    (b"\xff\xd8\xff", "jpeg"),
+    (b"GIF8", "gif"),
     (b"BM", None),  # too short to trust alone; checked with a size test below
-    (b"II*\x00", "hình ảnh (TIFF)"),
-    (b"MM\x00*", "hình ảnh (TIFF)"),
-    (b"RIFF", "tệp đa phương tiện"),
-    (b"Rar!", "tệp nén RAR"),
-    (b"7z\xbc\xaf\x27\x1c", "tệp nén 7z"),
-    (b"\x1f\x8b", "tệp nén gzip"),
-    (b"{\\rtf", "văn bản RTF"),
-    (b"MZ", "tệp chương trình"),
-    (b"\x7fELF", "tệp chương trình"),
+    (b"II*\x00", "tiff"),
+    (b"MM\x00*", "tiff"),
+    (b"RIFF", "media"),
+    (b"Rar!", "rar"),
+    (b"7z\xbc\xaf\x27\x1c", "7z"),
+    (b"\x1f\x8b", "gzip"),
+    (b"{\\rtf", "rtf"),
+    (b"MZ", "program"),
+    (b"\x7fELF", "program"),
 ]
 
 
@@ -111,11 +92,11 @@ def sniff(path: str, max_bytes: int) -> str:
         if head.startswith(magic):
             if what is None:  # "BM" bitmap: trust it only with a plausible header size
                 if len(head) >= 14 and int.from_bytes(head[2:6], "little") == size:
-                    raise unreadable("unsupported-type", what="hình ảnh (BMP)")
+                    raise unreadable("unsupported-type", what=say("file-kind.bmp"))
                 continue
-            raise unreadable("unsupported-type", what=what)
+            raise unreadable("unsupported-type", what=say(f"file-kind.{what}"))
     if head[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1") or head[4:8] == b"ftyp":
-        raise unreadable("unsupported-type", what="hình ảnh hoặc video")
+        raise unreadable("unsupported-type", what=say("file-kind.image-or-video"))
     return _text_kind(head)
 
 
@@ -172,12 +153,12 @@ def _ooxml_kind(zf: zipfile.ZipFile, names: set[str]) -> str:
         if mime == b"application/vnd.oasis.opendocument.spreadsheet":
             return "ods"
         if mime.startswith(b"application/vnd.oasis.opendocument.text"):
-            raise unreadable("unsupported-type", what="văn bản (ODT)")
+            raise unreadable("unsupported-type", what=say("file-kind.odt"))
     if "word/document.xml" in lower:
-        raise unreadable("unsupported-type", what="văn bản Word")
+        raise unreadable("unsupported-type", what=say("file-kind.word"))
     if "ppt/presentation.xml" in lower:
-        raise unreadable("unsupported-type", what="bản trình chiếu PowerPoint")
-    raise unreadable("unsupported-type", what="tệp nén (zip)")
+        raise unreadable("unsupported-type", what=say("file-kind.powerpoint"))
+    raise unreadable("unsupported-type", what=say("file-kind.zip"))
 
 
 _DOCTYPE_RE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
@@ -224,10 +205,10 @@ def _ole2_kind(path: str) -> str:
     if "Workbook" in streams or "Book" in streams:
         return "xls"
     if "WordDocument" in streams:
-        raise unreadable("unsupported-type", what="văn bản Word (.doc)")
+        raise unreadable("unsupported-type", what=say("file-kind.word-doc"))
     if "PowerPoint Document" in streams:
-        raise unreadable("unsupported-type", what="bản trình chiếu PowerPoint")
-    raise unreadable("unsupported-type", what="tệp Office không phải bảng tính")
+        raise unreadable("unsupported-type", what=say("file-kind.powerpoint"))
+    raise unreadable("unsupported-type", what=say("file-kind.office-other"))
 
 
 # ---------------------------------------------------------------------------- text files
@@ -244,19 +225,19 @@ def _text_kind(head: bytes) -> str:
         sample = head.decode("utf-16-le" if head[1:2] == b"\x00" else "utf-16-be",
                              errors="ignore").encode("utf-8", errors="ignore")
     elif b"\x00" in head:
-        raise unreadable("unsupported-type", what="tệp nhị phân không rõ loại")
+        raise unreadable("unsupported-type", what=say("file-kind.binary"))
     stripped = sample.lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped[:200].lower().startswith(b"mime-version") or (
             b"multipart/related" in sample[:2000].lower() and b"text/html" in sample.lower()):
         return "mhtml"
     if stripped.startswith(b"<?xml") and _XML_SS_RE.search(sample):
-        raise unreadable("unsupported-type", "spreadsheet", what="bảng tính dạng XML 2003 (XML Spreadsheet)")
+        raise unreadable("unsupported-type", "spreadsheet", what=say("file-kind.xml-spreadsheet"))
     if _HTML_RE.search(sample[:4096]):
         return "html"
     if stripped.startswith(b"<?xml") or stripped.startswith(b"<"):
-        raise unreadable("unsupported-type", what="tệp XML")
+        raise unreadable("unsupported-type", what=say("file-kind.xml"))
     if not _is_text(sample):
-        raise unreadable("unsupported-type", what="tệp nhị phân không rõ loại")
+        raise unreadable("unsupported-type", what=say("file-kind.binary"))
     return "csv"
 
 
