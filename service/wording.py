@@ -31,3 +31,11 @@ def say(key: str, /, **values: Any) -> str:
 def catalogue_section(name: str, /) -> dict[str, str]:
     """All texts of one ``[section]``, unfilled (for tables keyed by a code)."""
     return {key: str(text) for key, text in _catalogue()[name].items()}
+
+
+def say_each(key: str, /, **values: Any) -> list[str]:
+    """The catalogue's list of texts for ``section.name`` (e.g. a table's column heads), each filled in."""
+    node: Any = _catalogue()
+    for part in key.split("."):
+        node = node[part]
+    return [str(text).format(**values) if values else str(text) for text in node]

@@ -15,7 +15,7 @@ VIETNAMESE = re.compile(r"[ăâđêôơưàáảãạèéẻẽẹìíỉĩịò
 def _say_keys():
     for path in SERVICE.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if (isinstance(node, ast.Call) and getattr(node.func, "id", "") == "say" and node.args
+            if (isinstance(node, ast.Call) and getattr(node.func, "id", "") in ("say", "say_each") and node.args
                     and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
                 yield path, node.args[0].value
 
@@ -28,7 +28,8 @@ def test_every_key_the_code_asks_for_is_in_the_catalogue():
         for part in key.split("."):
             assert part in node, f"{path.name}: {key}"
             node = node[part]
-        assert isinstance(node, str) and node.strip(), key
+        texts = node if isinstance(node, list) else [node]
+        assert texts and all(isinstance(t, str) and t.strip() for t in texts), key
 
 
 def _literals(path: Path) -> list[str]:
@@ -43,7 +44,7 @@ def _literals(path: Path) -> list[str]:
 def test_the_command_modules_say_everything_through_the_catalogue():
     for name in ("commands.py", "cli.py", "digest/command.py", "intake/mail_item.py", "intake/mime.py", "urls.py",
                  "outbox/transport.py", "outbox/sender.py", "forms/read/guard.py",
-                 "forms/render.py"):
+                 "forms/render.py", "digest/workbook.py"):
         assert _literals(SERVICE / name) == [], name
 
 
