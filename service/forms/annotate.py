@@ -29,25 +29,21 @@ from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
 from ..sniff import ZIP_LOCAL
 from ..textnorm import fold
 from . import xlsx_patch
+from ..wording import catalogue_section, say, say_each
 from .issues import titles
 from .model import Issue, Report, Sheet, _jsonable, column_letter
 from .xlsx_patch import PatchJob, SheetPlan, SummaryCell
 
 log = logging.getLogger(__name__)
 
-SUMMARY_SHEET = "Kết quả kiểm tra"
-ERROR_HEADER = "Lỗi"
+SUMMARY_SHEET = say("annotate.summary-sheet")
+ERROR_HEADER = say("annotate.error-header")
 ERROR_FILL = "FFC7CE"
 WARNING_FILL = "FFEB9C"
 ERROR_FONT = "9C0006"
 MAX_LINES = 5000
 AUTHOR = "vaxmail"
-FORM_NAMES = {
-    "mau1": "Mẫu 1 – đăng ký tiêm mũi 1",
-    "mau2": "Mẫu 2 – đã tiêm mũi 1 (bổ sung thông tin, đăng ký mũi 2)",
-}
-# The national platform's template holds registrations and dosed rows side by side.
-NATIONAL_NAME = "Mẫu import của hệ thống tiêm chủng quốc gia – {mau1} người đăng ký, {mau2} người đã tiêm"
+FORM_NAMES = catalogue_section("annotate-form")
 SUMMARY_WIDTHS = [9, 9, 26, 24, 80, 12]
 # Short Vietnamese labels of the issue codes (service/forms/issues.py) for the summary table.
 CODE_LABELS = titles()  # one short name per issue type (forms/issues.py)
@@ -173,11 +169,13 @@ def _header_for(issue: Issue, report: Report) -> str:
         idx = xlsx_patch.col_index(issue.column)
         if idx in layout.extra_headers:
             return layout.extra_headers[idx]
-    return issue.field or (f"Cột {issue.column}" if issue.column else "")
+    return issue.field or (say("annotate.column", letter=issue.column) if issue.column else "")
 
 
-_WHERE_RE = re.compile(r'^Cột\s+"(?P<h>[^"]*)"\s*\((?:ô|cột|dòng)\s[^)]*\)\s*:?\s*')
-_SENTENCE_END = re.compile(r"\.\s+(?=[A-ZĐÀ-Ỹ])")
+# How an issue message names its place ('Cột "Header" (ô C9): …'), in the catalogue's words.
+_WHERE_RE = re.compile(rf'^{re.escape(say("annotate.where-column"))}\s+"(?P<h>[^"]*)"\s*'
+                       rf'\((?:{"|".join(map(re.escape, say_each("annotate.where-places")))})\s[^)]*\)\s*:?\s*')
+_SENTENCE_END = re.compile(r"\.\s+(?=[A-Z\u0110\u00c0-\u1ef8])")  # a new sentence: ". " + a capital
 
 
 def _row_phrase(issue: Issue, header: str) -> str:
@@ -224,7 +222,7 @@ def build_plan(report: Report, grid: Sheet | None = None) -> SheetPlan | None:
             r, c = anchor.get((issue.row, c), (issue.row, c)) if anchor else (issue.row, c)
             if fills[r].get(c) != "error":
                 fills[r][c] = kind
-            text = issue.message if is_err else f"Cảnh báo: {issue.message}"
+            text = issue.message if is_err else say("annotate.cell-warning", message=issue.message)
             if text not in cell_msgs[(r, c)]:
                 cell_msgs[(r, c)].append(text)
     loi_text: dict[int, str] = {}
@@ -232,7 +230,7 @@ def build_plan(report: Report, grid: Sheet | None = None) -> SheetPlan | None:
         parts = list(dict.fromkeys(row_errs.get(r, [])))
         warns = list(dict.fromkeys(row_warns.get(r, [])))
         if warns:
-            parts.append("Cảnh báo – " + "; ".join(warns))
+            parts.append(say("annotate.row-warnings", warnings="; ".join(warns)))
         loi_text[r] = "; ".join(parts)
     # the "Lỗi" column: after the header's last used column (reused if it is ours already)
     idxs = [c.index for c in layout.columns.values()] + list(layout.extra_headers)
@@ -271,8 +269,8 @@ def _sheet_names(report: Report) -> str:
 def _form_name(report: Report) -> str:
     forms = [r.form for r in report.records if r.form]
     if forms:  # the national layout: the form is per row
-        return NATIONAL_NAME.format(mau1=forms.count("mau1"), mau2=forms.count("mau2"))
-    return FORM_NAMES.get(report.form or "", "Không xác định được")
+        return say("annotate.national", mau1=forms.count("mau1"), mau2=forms.count("mau2"))
+    return FORM_NAMES.get(report.form or "", say("annotate.form-unknown"))
 
 
 def _value_text(v: Any) -> str:
@@ -297,41 +295,39 @@ def summary_rows(report: Report, labels: dict[str, str] | None = None) -> list[l
     name = os.path.basename(report.path or "")
     checked = report.checked_on or date.today()
     rows: list[list[SummaryCell]] = [
-        [S("KẾT QUẢ KIỂM TRA DANH SÁCH TIÊM VẮC XIN PHÒNG COVID-19", "title")],
+        [S(say("annotate.title"), "title")],
         [],
-        [S("Tệp:", "label"), None, S(name)],
-        [S("Mẫu:", "label"), None, S(_form_name(report))],
-        [S("Trang tính:", "label"), None, S(_sheet_names(report) if report.multi_sheet else (
+        [S(say("annotate.file"), "label"), None, S(name)],
+        [S(say("annotate.form"), "label"), None, S(_form_name(report))],
+        [S(say("annotate.sheet"), "label"), None, S(_sheet_names(report) if report.multi_sheet else (
             report.layout.sheet if report.layout else (report.sheet or "")))],
-        [S("Ngày kiểm tra:", "label"), None, S(checked.strftime("%d/%m/%Y"))],
-        [S("Số dòng dữ liệu:", "label"), None, S(report.rows)],
-        [S("Số dòng hợp lệ:", "label"), None, S(report.valid_rows)],
-        [S("Số dòng có lỗi:", "label"), None, S(report.rows - report.valid_rows)],
-        [S("Số lỗi:", "label"), None, S(len(report.errors))],
-        [S("Số cảnh báo:", "label"), None, S(len(report.warnings))],
+        [S(say("annotate.checked-on"), "label"), None, S(checked.strftime("%d/%m/%Y"))],
+        [S(say("annotate.rows"), "label"), None, S(report.rows)],
+        [S(say("annotate.valid-rows"), "label"), None, S(report.valid_rows)],
+        [S(say("annotate.bad-rows"), "label"), None, S(report.rows - report.valid_rows)],
+        [S(say("annotate.errors"), "label"), None, S(len(report.errors))],
+        [S(say("annotate.warnings"), "label"), None, S(len(report.warnings))],
     ]
     if report.fatal is not None:
-        rows.append([S("Không đọc được tệp:", "label"), None, S(report.fatal.message, "note")])
+        rows.append([S(say("annotate.unreadable"), "label"), None, S(report.fatal.message, "note")])
     rows.append([])
-    rows.append([S("THỐNG KÊ THEO LOẠI LỖI", "label")])
-    rows.append([S("STT", "head"), S("Mức độ", "head"), S("Mã lỗi", "head"), S("Số lượng", "head"),
-                 S("Nội dung", "head")])
+    rows.append([S(say("annotate.by-type"), "label")])
+    rows.append([S(h, "head") for h in say_each("annotate.by-type-heads")])
+    error, warning = say("annotate.error"), say("annotate.warning")
     all_issues = [*report.errors, *report.warnings]
     err_ids = {id(i) for i in report.errors}
     names = _code_labels(all_issues, labels)
     counts = Counter((i.code, id(i) in err_ids) for i in all_issues)
     for n, ((code, is_err), cnt) in enumerate(sorted(counts.items(), key=lambda kv: (not kv[0][1], -kv[1], kv[0][0])), 1):
-        rows.append([S(n, "cell"), S("Lỗi" if is_err else "Cảnh báo", "cell"), S(code, "cell"),
+        rows.append([S(n, "cell"), S(error if is_err else warning, "cell"), S(code, "cell"),
                      S(cnt, "cell"), S(names.get(code, ""), "cell")])
     rows.append([])
-    rows.append([S("DANH SÁCH CÁC DÒNG CÓ LỖI", "label")])
+    rows.append([S(say("annotate.list"), "label")])
     if report.layout is not None:
-        rows.append([S(f"Các ô có lỗi trong trang tính {_sheet_names(report)} được tô màu đỏ nhạt, ô cần "
-                       f"lưu ý tô màu vàng; di chuột vào ô để xem nội dung. Cột “{ERROR_HEADER}” ở cuối mỗi "
-                       f"dòng tóm tắt các lỗi của dòng đó.", "note")])
+        rows.append([S(say("annotate.list-note", sheets=_sheet_names(report), header=ERROR_HEADER), "note")])
     multi = report.multi_sheet
-    rows.append([S("Dòng", "head"), S("Cột", "head"), S("Tiêu đề cột", "head"), S("Giá trị", "head"),
-                 S("Nội dung", "head"), S("Mức độ", "head")] + ([S("Trang tính", "head")] if multi else []))
+    rows.append([S(h, "head") for h in say_each("annotate.list-heads")]
+                + ([S(say("annotate.list-head-sheet"), "head")] if multi else []))
     order = {p.name: n for n, p in enumerate(report.parts)}
     listed = sorted(all_issues, key=lambda i: (order.get(i.sheet, 0), i.row or 0,
                                                 xlsx_patch.col_index(i.column) if i.column else -1,
@@ -340,11 +336,11 @@ def summary_rows(report: Report, labels: dict[str, str] | None = None) -> list[l
     for i in listed[:MAX_LINES]:
         rows.append([S(i.row if i.row is not None else "", "cell"), S(i.column or "", "cell"),
                      S(_header_for(i, layouts.get(i.sheet, report)), "cell"), S(_value_text(i.value), "cell"),
-                     S(i.message, "cell"), S("Lỗi" if id(i) in err_ids else "Cảnh báo", "cell")]
+                     S(i.message, "cell"), S(error if id(i) in err_ids else warning, "cell")]
                     + ([S(i.sheet or "", "cell")] if multi else []))
     if len(listed) > MAX_LINES:
-        rows.append([S(f"Chỉ liệt kê {MAX_LINES:,} dòng đầu tiên trong tổng số {len(listed):,} lỗi và cảnh báo"
-                       .replace(",", ".") + "; các lỗi còn lại vẫn được đánh dấu trong trang tính.", "note")])
+        rows.append([S(say("annotate.cut", shown=f"{MAX_LINES:,}".replace(",", "."),
+                           total=f"{len(listed):,}".replace(",", ".")), "note")])
     return rows
 
 
@@ -486,7 +482,7 @@ def _clear_previous_marks(ws, plan: SheetPlan, first_data_row: int) -> None:
 def _safe_title(name: str) -> str:
     for ch in '[]:*?/\\':
         name = name.replace(ch, " ")
-    return (name.strip().strip("'") or "Danh sách")[:31]
+    return (name.strip().strip("'") or say("annotate.sheet-fallback"))[:31]
 
 
 def _annotate_grid(out: str, report: Report, plan: SheetPlan | None, rows: list[list[SummaryCell]],
