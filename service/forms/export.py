@@ -15,6 +15,7 @@ import os
 from datetime import date, datetime
 from typing import IO, Any, Callable, Iterable, Iterator, Sequence
 
+from ..wording import say
 from .model import Record, Report, column_letter
 from .xlsx_writer import Cell, SheetSpec, Style, write_xlsx
 
@@ -111,7 +112,7 @@ def header_merges(form: str, first_row: int) -> list[str]:
 
 # ---------------------------------------------------------------------------- styles
 
-SHEET_NAME = "Danh sách"
+SHEET_NAME = say("export.sheet-name")
 _TITLE = Style(font=FONT_NAME, size=14, bold=True, align="center", valign="center")
 _SUBTITLE = Style(font=FONT_NAME, size=12, bold=True, align="center", valign="center")
 _COUNT = Style(font=FONT_NAME, size=11, italic=True, align="center", valign="center")
@@ -216,7 +217,7 @@ def _sheet_rows(form: str, records: Sequence[Record], title: str | None,
     yield [Cell(FORM_TITLES[form], _TITLE)]
     if title:
         yield [Cell(title, _SUBTITLE)]
-    yield [Cell(f"Số người: {len(records)}", _COUNT)]
+    yield [Cell(say("export.count", count=len(records)), _COUNT)]
     yield []
     for h in heads:
         yield [Cell(v, _HEAD) for v in h]
