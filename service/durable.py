@@ -64,3 +64,19 @@ def write_file_durably(target: Path, data: bytes, tmp_dir: Path | None = None, *
         raise
     fsync_dir(target.parent)
     return True
+
+
+def create_exclusive(path: Path, data: bytes) -> bool:
+    """Write a new private file (0600) that must not exist yet, durably, never through a
+    symlink; False (nothing written) when it exists. For secrets and keys."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    except FileExistsError:
+        return False
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    fsync_dir(path.parent)
+    return True

@@ -16,6 +16,8 @@ import logging
 import os
 from pathlib import Path
 
+from ..durable import create_exclusive
+
 CREDENTIAL = "id-hash-key"
 LEGACY_NAME = "id-hash.key"
 POINTER_NAME = "id-hash.key.location"
@@ -51,17 +53,7 @@ def _read(path: Path) -> bytes:
 def _create(path: Path, secret: bytes) -> bool:
     """Write a new key file 0600 (never over an existing one); False if it exists."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
-    except FileExistsError:
-        return False
-    try:
-        os.write(fd, secret)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    _fsync_dir(path.parent)
-    return True
+    return create_exclusive(path, secret)
 
 
 def _load_or_create(path: Path) -> bytes:

@@ -19,7 +19,6 @@ and never in the audit log. Reads go through the store interface; changes go thr
 from __future__ import annotations
 
 import hmac
-import os
 import secrets
 import threading
 import time
@@ -34,7 +33,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from ..config import ConfigError, Settings, load_settings
 from ..defaults import templates_dir
 from ..operator import Desk, wording
-from ..queue import fsync_dir, make_private_dir
+from ..durable import create_exclusive, make_private_dir
 from ..state import open_store, store_options
 from ..state.store import Store, normalise_code
 from . import accounts, views
@@ -68,18 +67,8 @@ def _load_secret(settings: Settings) -> bytes:
             raise ValueError(f"{configured}: the console's secret must hold at least 32 bytes")
         return data
     path = make_private_dir(settings.state_dir) / SECRET_NAME
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_bytes()
     secret = secrets.token_bytes(32)
-    try:
-        os.write(fd, secret)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    fsync_dir(path.parent)
-    return secret
+    return secret if create_exclusive(path, secret) else path.read_bytes()
 
 
 class _Sessions(SecureCookieSessionInterface):
