@@ -116,6 +116,8 @@ def test_pages_render_in_vietnamese_with_safe_headers(app, demo):
         assert "frame-ancestors 'none'" in csp and "script-src" not in csp and "unsafe-inline" not in csp
         assert r.headers["X-Frame-Options"] == "DENY" and r.headers["X-Content-Type-Options"] == "nosniff"
         assert "<script" not in body
+        title = body.split("<title>", 1)[1].split("</title>", 1)[0]
+        assert "<" not in title and title.endswith("· Tiếp nhận danh sách tiêm chủng"), (page, title[:80])
         if page in expect:
             assert expect[page] in body, page
     png = c.get("/progress/districts.png")
