@@ -14,14 +14,6 @@ REAL = "vanthu@syt.angiang.example"      # Sở Y tế
 OTHER = "vanthu@sgddt.angiang.example"   # Sở Giáo dục và Đào tạo
 
 
-def held(box: Box) -> list[str]:
-    store = box.store()
-    try:
-        return sorted(h.kind for h in store.list_held())
-    finally:
-        store.close()
-
-
 @pytest.mark.slow
 def test_hijack_then_real_the_real_rows_are_a_conflict_named_row_by_row(tmp_path):
     box = Box(tmp_path)
@@ -41,7 +33,7 @@ def test_hijack_then_real_the_real_rows_are_a_conflict_named_row_by_row(tmp_path
     assert other_code not in reply["text"] and other_code not in str(reply["msg"])
     (fw,) = [m for m in sent if m["kind"] == "forward"]
     assert fw["attachments"][0]["rows"] == 2  # the two others; the victim waits for the operator
-    assert held(box) == ["conflict"]
+    assert box.held_kinds() == ["conflict"]
 
 
 @pytest.mark.slow
@@ -59,7 +51,7 @@ def test_the_same_person_with_the_same_data_from_another_unit_is_not_forwarded_t
     assert "do đơn vị khác chuyển" in reply["text"] and other_code not in reply["text"]
     (fw,) = [m for m in sent if m["kind"] == "forward"]
     assert fw["attachments"][0]["rows"] == 1
-    assert held(box) == []
+    assert box.held_kinds() == []
 
 
 def test_a_unit_resending_its_own_people_sees_its_own_code(tmp_path):
@@ -70,4 +62,4 @@ def test_a_unit_resending_its_own_people_sees_its_own_code(tmp_path):
     people[0]["phone"] = "0912345678"  # its own correction is not a conflict with another unit
     box.drop(submission(REAL, mau1_xlsx("Sở Y tế", people), subject="again"))
     reply = next(m for m in box.run() if m["to"] == [REAL])
-    assert f"mã {code}" in reply["text"] and held(box) == []
+    assert f"mã {code}" in reply["text"] and box.held_kinds() == []

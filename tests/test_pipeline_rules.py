@@ -49,6 +49,13 @@ class Box:
         from service.state import open_store
         return open_store(self.tmp / "state")
 
+    def held_kinds(self) -> list[str]:
+        store = self.store()
+        try:
+            return sorted(h.kind for h in store.list_held())
+        finally:
+            store.close()
+
 
 def reply(to_msg: dict, sender: str, text: str) -> bytes:
     m = EmailMessage()

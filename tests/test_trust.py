@@ -146,14 +146,6 @@ def failed(raw: bytes, domain: str = "syt.angiang.example") -> bytes:
                         f"dmarc=fail (p=none) header.from={domain}", received())
 
 
-def held_kinds(box: Box) -> list[str]:
-    store = box.store()
-    try:
-        return sorted(h.kind for h in store.list_held())
-    finally:
-        store.close()
-
-
 @pytest.mark.slow
 def test_authenticated_mail_is_forwarded_unauthenticated_is_held_with_one_short_notice(tmp_path):
     box = trusted_box(tmp_path)
@@ -181,7 +173,7 @@ def test_authenticated_mail_is_forwarded_unauthenticated_is_held_with_one_short_
     assert notice["subject"] == "Thư gửi hộp thư tiếp nhận danh sách tiêm chủng chưa được xác thực"
     for p in people:
         assert p["name"] not in notice["text"] and p["cccd"] not in notice["text"]
-    assert held_kinds(box) == ["unverified"] * 4
+    assert box.held_kinds() == ["unverified"] * 4
 
 
 @pytest.mark.slow
@@ -197,7 +189,7 @@ def test_a_forged_confirmation_does_not_move_entered(tmp_path):
         assert batch.rows_confirmed == 0
     finally:
         store.close()
-    assert held_kinds(box) == ["unverified"]
+    assert box.held_kinds() == ["unverified"]
     # the real one, authenticated, counts
     box.drop(passed(reply(fw, "cdc@angiang.example", "Đã nhập 12/12").replace(b"<reply-", b"<reply2-"),
                     domain="angiang.example"))
@@ -223,7 +215,7 @@ def test_a_forwarded_message_is_credited_to_the_outer_authenticated_sender_only(
     sent = box.run()
     assert [m["kind"] for m in sent] == ["notice-unknown-sender"]
     assert sent[0]["to"] == ["someone@gmail.example"]
-    assert held_kinds(box) == ["unknown-sender"]
+    assert box.held_kinds() == ["unknown-sender"]
 
 
 def test_routing_addresses_at_a_units_domain_are_not_the_unit_and_never_written_to(tmp_path):
@@ -234,7 +226,7 @@ def test_routing_addresses_at_a_units_domain_are_not_the_unit_and_never_written_
         box.drop(raw)
     sent = box.run()
     assert sent == []  # not the unit; and no notice goes to a routed address
-    assert held_kinds(box) == ["unknown-sender", "unknown-sender"]
+    assert box.held_kinds() == ["unknown-sender", "unknown-sender"]
 
 
 # ------------------------------------------------------------------ end to end
